@@ -46,10 +46,12 @@ def gradient_descent(
         w = np.array(w0, dtype=np.float64)  # a copy: the caller's w0 stays intact
     b = float(b0)
     history = np.empty(epochs, dtype=np.float64)
-    for step in range(epochs):
-        history[step], dw, db = mse_loss_and_grads(X64, y64, w, b)
-        w = w - learning_rate * dw
-        b = b - learning_rate * db
+    # A too-large learning rate legitimately drives the loss to inf/NaN: stay silent.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(epochs):
+            history[step], dw, db = mse_loss_and_grads(X64, y64, w, b)
+            w = w - learning_rate * dw
+            b = b - learning_rate * db
     return w, b, history
 
 

@@ -15,7 +15,7 @@ def sigmoid(z: ArrayLike) -> F64:
         small = np.exp(-np.abs(z64))  # in (0, 1], cannot overflow
     # For z >= 0: 1 / (1 + e^-z); for z < 0 the algebraically equal e^z / (1 + e^z).
     numerator = np.where(z64 >= 0, 1.0, small)
-    return numerator / (1.0 + small)
+    return np.asarray(numerator / (1.0 + small))  # keep a 0-d array for scalar input
 
 
 def softmax(z: ArrayLike, axis: int = -1) -> F64:
@@ -53,12 +53,20 @@ def categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, epsilon: floa
 
 
 def r2_score(y_true: ArrayLike, y_pred: ArrayLike) -> float:
-    """Coefficient of determination 1 - SS_res / SS_tot."""
+    """Coefficient of determination 1 - SS_res / SS_tot, averaged over columns if 2-D."""
     y = np.asarray(y_true, dtype=np.float64)
     p = np.asarray(y_pred, dtype=np.float64)
-    residual = np.sum((y - p) ** 2, axis=0)
-    total = np.sum((y - np.mean(y, axis=0)) ** 2, axis=0)
-    return float(np.mean(1.0 - residual / total))
+    y2, p2 = y.reshape(len(y), -1), p.reshape(len(p), -1)
+    scores = []
+    for col in range(y2.shape[1]):
+        residual = float(np.sum((y2[:, col] - p2[:, col]) ** 2))
+        total = float(np.sum((y2[:, col] - y2[:, col].mean()) ** 2))
+        if total == 0.0:
+            # scikit-learn's convention for a constant target: perfect or nothing.
+            scores.append(1.0 if residual == 0.0 else 0.0)
+        else:
+            scores.append(1.0 - residual / total)
+    return float(np.mean(scores))
 
 
 def _labels(values: ArrayLike) -> NDArray[np.generic]:
