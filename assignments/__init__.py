@@ -1,0 +1,1 @@
+"""Your exercise modules: fill in each function, then run `dltips check`."""

@@ -1,0 +1,126 @@
+# Student exercise: replace every `raise NotImplementedError(...)` with your code.
+# Generated from the reference solutions by `dltips release stubs`; the function names,
+# parameters and docstrings are the contract the grader checks.
+"""Learning rate and gradient descent (lecture section 1).
+
+A linear model ``y_hat = X @ w + b`` trained on the mean squared error is what Keras
+builds for ``Dense(1, input_dim=3)`` with ``loss="mse"``. Full-batch gradient descent
+repeats ``w <- w - learning_rate * dL/dw``. Too small a learning rate converges slowly;
+too large a one overshoots and diverges (the loss grows to inf or NaN).
+
+Lecture erratum: Keras 3 spells it ``SGD(learning_rate=0.1)``; ``lr=`` raises an error.
+
+Every function accepts array-likes and never modifies its inputs. Arrays returned are
+``float64``; scalars are Python floats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+def predict(X: ArrayLike, w: ArrayLike, b: float) -> np.ndarray:
+    """Predictions of the linear model: ``X @ w + b``.
+
+    Inputs:
+    - X: features, shape (N, D).
+    - w: weights, shape (D,).
+    - b: bias, a number.
+
+    Returns:
+    - predictions, float64 array of shape (N,).
+    """
+    raise NotImplementedError('predict: one matrix-vector product plus the bias.')
+
+
+def mse_loss_and_grads(
+    X: ArrayLike, y: ArrayLike, w: ArrayLike, b: float
+) -> tuple[float, np.ndarray, float]:
+    """Mean squared error of the linear model and its gradients.
+
+    With residuals ``r = X @ w + b - y`` (shape (N,)):
+    - ``loss = mean(r**2)``
+    - ``dw = 2/N * X.T @ r``  (shape (D,))
+    - ``db = 2/N * sum(r)``
+
+    Inputs:
+    - X: features (N, D); y: targets (N,); w: weights (D,); b: bias (number).
+
+    Returns a tuple ``(loss, dw, db)``:
+    - loss: Python float.
+    - dw: float64 array of shape (D,).
+    - db: Python float.
+    """
+    raise NotImplementedError('mse_loss_and_grads: r = predict(X, w, b) - y; then loss, dw and db are one line each.')
+
+
+def gradient_descent(
+    X: ArrayLike,
+    y: ArrayLike,
+    learning_rate: float,
+    epochs: int,
+    w0: ArrayLike | None = None,
+    b0: float = 0.0,
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Full-batch gradient descent on the MSE of the linear model.
+
+    Each epoch: compute ``loss, dw, db`` at the current ``(w, b)``, record the loss, then
+    update ``w -= learning_rate * dw`` and ``b -= learning_rate * db``.
+    So ``history[i]`` is the loss BEFORE update i, and ``len(history) == epochs``.
+
+    This is exactly what Keras does for ``Dense(1)`` + ``SGD(learning_rate)`` +
+    ``loss="mse"`` fitted with ``batch_size=N, shuffle=False`` from the same initial
+    weights (Keras's ``history.history["loss"]`` is the same list).
+
+    A learning rate that is too large makes the loss grow to inf or NaN: that is an
+    expected outcome, not an error (no warnings are printed).
+
+    Inputs:
+    - X: features (N, D); y: targets (N,).
+    - learning_rate: step size, > 0.
+    - epochs: number of updates, >= 0.
+    - w0: initial weights (D,); None means zeros.
+    - b0: initial bias.
+
+    Returns a tuple ``(w, b, history)``:
+    - w: final weights, float64 (D,).
+    - b: final bias, Python float.
+    - history: float64 array of shape (epochs,).
+    """
+    raise NotImplementedError('gradient_descent: loop `epochs` times: loss, dw, db = mse_loss_and_grads(...); record loss; step.')
+
+
+def least_squares(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, float]:
+    """The closed-form optimum of the MSE: the ``(w, b)`` gradient descent converges to.
+
+    Solve the least-squares problem for ``[X, 1] @ [w; b] ≈ y`` (append a column of ones
+    for the bias), e.g. with ``np.linalg.lstsq``; equals
+    ``sklearn.linear_model.LinearRegression().fit(X, y)`` (``coef_``, ``intercept_``).
+
+    Inputs:
+    - X: features (N, D); y: targets (N,).
+
+    Returns a tuple ``(w, b)``: w float64 (D,), b Python float.
+    """
+    raise NotImplementedError('least_squares: A = np.column_stack([X, np.ones(N)]); theta = np.linalg.lstsq(A, y, rcond=None)[0].')
+
+
+def diagnose_learning_rate(history: ArrayLike, optimum: float, rtol: float = 0.01) -> str:
+    """Classify a training run from its loss history.
+
+    Rules, checked in this order (``first = history[0]``, ``last = history[-1]``):
+    1. ``"diverged"`` if any loss is not finite (inf or NaN) or ``last > first``;
+    2. ``"converged"`` if ``last - optimum <= rtol * (first - optimum)``, i.e. the run
+       closed at least ``1 - rtol`` of the gap to the optimal loss;
+    3. ``"too_slow"`` otherwise (the learning rate is too small for this many epochs).
+
+    Inputs:
+    - history: the losses of a run, at least one value.
+    - optimum: the optimal loss (e.g. the MSE at ``least_squares``).
+    - rtol: the fraction of the initial gap allowed to remain.
+
+    Returns:
+    - one of the strings ``"diverged"``, ``"converged"``, ``"too_slow"``.
+    """
+    raise NotImplementedError('diagnose_learning_rate: np.all(np.isfinite(history)) first, then compare last and first.')

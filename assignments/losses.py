@@ -1,0 +1,149 @@
+# Student exercise: replace every `raise NotImplementedError(...)` with your code.
+# Generated from the reference solutions by `dltips release stubs`; the function names,
+# parameters and docstrings are the contract the grader checks.
+"""Losses and metrics of the lecture's recap: linear, logistic and softmax models.
+
+The three models of the course and the loss Keras pairs with each:
+
+=================  =======================  ==============================
+model              Keras output layer       Keras loss
+=================  =======================  ==============================
+linear regression  ``Dense(1)``             ``"mse"``
+logistic           ``Dense(1, "sigmoid")``  ``"binary_crossentropy"``
+softmax            ``Dense(C, "softmax")``  ``"categorical_crossentropy"``
+=================  =======================  ==============================
+
+Lecture erratum: ``loss='softmax'`` is not a loss. Softmax is the *activation* of the
+output layer; the softmax classifier is trained with ``loss='categorical_crossentropy'``.
+
+Every function accepts array-likes (lists, tuples, numpy arrays) and never modifies its
+inputs. Array results are ``float64`` numpy arrays; scalar results are Python floats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+def sigmoid(z: ArrayLike) -> np.ndarray:
+    """Logistic sigmoid ``1 / (1 + exp(-z))``, element-wise (``keras.activations.sigmoid``).
+
+    Must be numerically stable: for ``|z|`` up to 1e4 it returns values in [0, 1] with
+    no overflow, no NaN and no numpy warnings. (``exp(-z)`` overflows for z < -709, so
+    compute with ``exp(-|z|)``, which never overflows.)
+
+    Inputs:
+    - z: array-like of any shape (a scalar is allowed).
+
+    Returns:
+    - float64 array of the same shape as z (0-d for a scalar).
+    """
+    raise NotImplementedError('sigmoid: use e = exp(-|z|): sigmoid is 1/(1+e) where z >= 0 and e/(1+e) where z < 0.')
+
+
+def softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
+    """Softmax along ``axis``: ``exp(z_i) / sum_j exp(z_j)`` (``keras.activations.softmax``).
+
+    Must be numerically stable for ``|z|`` up to 1e4 (no overflow, no NaN, no warnings):
+    subtract the maximum along ``axis`` first, which does not change the result.
+
+    Inputs:
+    - z: array-like of any shape with at least one dimension, e.g. logits (N, C).
+    - axis: the axis that sums to 1.
+
+    Returns:
+    - float64 array of z's shape; every slice along ``axis`` is non-negative and sums to 1.
+    """
+    raise NotImplementedError('softmax: subtract z.max(axis, keepdims=True) before np.exp, then divide by the sum.')
+
+
+def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Mean squared error ``mean((y_true - y_pred)**2)`` over ALL elements (``loss="mse"``).
+
+    Inputs:
+    - y_true, y_pred: array-likes of the same shape, e.g. (N,) or (N, K).
+
+    Returns:
+    - the loss as a Python float.
+    """
+    raise NotImplementedError('mean_squared_error: np.mean of the squared difference, converted with float().')
+
+
+def binary_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, epsilon: float = 1e-7) -> float:
+    """Binary cross-entropy of probabilities (``keras.losses.binary_crossentropy``).
+
+    ``p = clip(y_pred, epsilon, 1 - epsilon)`` and the loss is
+    ``-mean(y_true * log(p) + (1 - y_true) * log(1 - p))`` over ALL elements.
+    The clipping makes probabilities of exactly 0 or 1 safe: the result stays finite
+    (at most ``-log(epsilon)`` per element) with no warnings.
+
+    Inputs:
+    - y_true: array-like of 0/1 targets (any shape, e.g. (N,) or (N, 1)).
+    - y_pred: array-like of probabilities in [0, 1], same shape as y_true.
+    - epsilon: clipping constant (Keras's ``backend.epsilon()``, 1e-7).
+
+    Returns:
+    - the loss as a Python float.
+    """
+    raise NotImplementedError('binary_crossentropy: clip y_pred to [epsilon, 1 - epsilon] BEFORE taking any log.')
+
+
+def categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, epsilon: float = 1e-7) -> float:
+    """Categorical cross-entropy of probabilities (``keras.losses.categorical_crossentropy``).
+
+    Steps, exactly as Keras does them:
+    1. renormalise each row of y_pred so it sums to 1: ``p = y_pred / y_pred.sum(1)``;
+    2. clip: ``p = clip(p, epsilon, 1 - epsilon)``;
+    3. per row: ``-sum(y_true * log(p))``;
+    4. mean over the rows.
+
+    Inputs:
+    - y_true: one-hot targets, shape (N, C).
+    - y_pred: non-negative scores or probabilities, shape (N, C), each row with a positive sum.
+      Entries may be exactly 0 or 1.
+    - epsilon: clipping constant (1e-7).
+
+    Returns:
+    - the loss as a Python float.
+    """
+    raise NotImplementedError('categorical_crossentropy: divide by y_pred.sum(axis=1, keepdims=True), clip, then -sum(y*log p, axis=1).mean().')
+
+
+def r2_score(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Coefficient of determination R^2 (``sklearn.metrics.r2_score``).
+
+    ``R^2 = 1 - SS_res / SS_tot`` with ``SS_res = sum((y_true - y_pred)**2)`` and
+    ``SS_tot = sum((y_true - mean(y_true))**2)``. 1 is a perfect fit, 0 is no better than
+    predicting the mean, and it can be negative.
+
+    Edge case (as scikit-learn): when y_true is constant (``SS_tot == 0``) the result is
+    1.0 if the predictions are perfect (``SS_res == 0``) and 0.0 otherwise.
+    For 2-D inputs (N, K) the score is computed per column and averaged
+    (scikit-learn's ``multioutput="uniform_average"``).
+
+    Inputs:
+    - y_true, y_pred: array-likes of the same shape, (N,) or (N, K), N >= 2.
+
+    Returns:
+    - R^2 as a Python float.
+    """
+    raise NotImplementedError('r2_score: compute SS_res and SS_tot per column (axis=0); handle SS_tot == 0 separately.')
+
+
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Fraction of correct predictions (``sklearn.metrics.accuracy_score``).
+
+    Each argument is either 1-D, holding class labels (N,), or 2-D, holding one-hot
+    targets or class scores/probabilities (N, C), which are turned into labels with
+    ``argmax`` over axis 1. The two arguments may be in different forms, e.g. integer
+    labels against softmax probabilities.
+
+    Inputs:
+    - y_true: labels (N,) or one-hot (N, C).
+    - y_pred: labels (N,) or scores (N, C).
+
+    Returns:
+    - accuracy in [0, 1] as a Python float.
+    """
+    raise NotImplementedError('accuracy: reduce each 2-D argument with np.argmax(..., axis=1), then np.mean(labels equal).')

@@ -1,0 +1,90 @@
+# Student exercise: replace every `raise NotImplementedError(...)` with your code.
+# Generated from the reference solutions by `dltips release stubs`; the function names,
+# parameters and docstrings are the contract the grader checks.
+"""Data normalization (lecture section 2).
+
+When one feature is in the thousands (x2 = 9000, -5000, ...) and another in single digits
+(x1 = 1, 2, 4, ...), the loss surface is a long narrow valley: a learning rate small
+enough for the big feature is far too small for the small one. Rescaling every feature
+to a similar range fixes that.
+
+- Standardization (z-score): ``(x - mean) / std`` per column; Keras's
+  ``keras.layers.Normalization`` after ``adapt(X)``, scikit-learn's ``StandardScaler``.
+- Min-max scaling to [0, 1]: ``(x - min) / (max - min)``; scikit-learn's ``MinMaxScaler``.
+
+Fit the statistics on the TRAINING data only, then apply the same statistics to the
+validation and test data.
+
+Every function accepts array-likes of shape (N, D) (statistics are per column), never
+modifies its inputs, and returns float64 arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+def standardize_fit(X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and POPULATION standard deviation (``ddof=0``) of X.
+
+    Same statistics as ``keras.layers.Normalization().adapt(X)`` (its variance is the
+    population variance) and ``sklearn.preprocessing.StandardScaler``.
+
+    Inputs:
+    - X: data, shape (N, D).
+
+    Returns a tuple ``(mean, std)``, each float64 of shape (D,).
+    """
+    raise NotImplementedError("standardize_fit: X.mean(axis=0) and X.std(axis=0) (numpy's std uses ddof=0 by default).")
+
+
+def standardize(
+    X: ArrayLike, mean: ArrayLike, std: ArrayLike, epsilon: float = 1e-7
+) -> np.ndarray:
+    """Standardize with given statistics: ``(X - mean) / maximum(std, epsilon)``.
+
+    This is exactly ``keras.layers.Normalization`` (which divides by
+    ``maximum(sqrt(variance), epsilon)``). The ``maximum`` guards constant columns:
+    their std is 0, so every value becomes 0 instead of NaN or inf.
+
+    Inputs:
+    - X: data (N, D).
+    - mean, std: per-column statistics (D,), usually from ``standardize_fit``.
+    - epsilon: smallest divisor.
+
+    Returns:
+    - float64 array (N, D).
+    """
+    raise NotImplementedError('standardize: broadcasting handles the per-column arithmetic; use np.maximum for the divisor.')
+
+
+def min_max_fit(X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column minimum and maximum of X (``sklearn.preprocessing.MinMaxScaler``'s
+    ``data_min_`` and ``data_max_``).
+
+    Inputs:
+    - X: data, shape (N, D).
+
+    Returns a tuple ``(x_min, x_max)``, each float64 of shape (D,).
+    """
+    raise NotImplementedError('min_max_fit: X.min(axis=0), X.max(axis=0).')
+
+
+def min_max_scale(
+    X: ArrayLike, x_min: ArrayLike, x_max: ArrayLike, epsilon: float = 1e-7
+) -> np.ndarray:
+    """Scale to [0, 1] with given statistics: ``(X - x_min) / maximum(x_max - x_min, epsilon)``.
+
+    A constant column (``x_max == x_min``) becomes 0. Data outside the fitted range (e.g.
+    test data) lands outside [0, 1]; that is expected, do not clip.
+
+    Inputs:
+    - X: data (N, D).
+    - x_min, x_max: per-column statistics (D,), usually from ``min_max_fit``.
+    - epsilon: smallest divisor.
+
+    Returns:
+    - float64 array (N, D).
+    """
+    raise NotImplementedError('min_max_scale: like standardize, with x_min as the shift and (x_max - x_min) as the scale.')

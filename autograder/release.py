@@ -1,0 +1,159 @@
+"""Build what students get from what instructors keep.
+
+``solutions/<module>.py`` is the single source. Each graded function's body sits between
+``# BEGIN SOLUTION`` and ``# END SOLUTION`` lines, optionally opened by a ``# HINT: ...``
+comment. A stub keeps everything outside the regions byte for byte and turns each region
+into one ``raise NotImplementedError("<function>: <hint>")`` line.
+
+Two products:
+- ``write_stubs`` refreshes ``assignments/`` in the repository (committed, checked fresh by
+  a test);
+- ``build_student_release`` lays out a self-contained student tree: stubs, the engine, the
+  visible suites, nothing private (no solutions, hidden suites or cached references).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.contract import MODULES, REPO_ROOT
+
+BEGIN = "# BEGIN SOLUTION"
+END = "# END SOLUTION"
+HINT = "# HINT:"
+STUB_HEADER = (
+    "# Student exercise: replace every `raise NotImplementedError(...)` with your code.\n"
+    "# Generated from the reference solutions by `dltips release stubs`; the function names,\n"
+    "# parameters and docstrings are the contract the grader checks.\n"
+)
+_DEF = re.compile(r"^\s*def\s+(\w+)\s*\(")
+
+
+class ReleaseError(ValueError):
+    """A solution file breaks the region rules (unbalanced or nested markers)."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """One solution region: the function it belongs to and its one-line hint."""
+
+    function: str
+    hint: str
+
+
+def make_stub(source: str, filename: str = "<solution>") -> str:
+    """Return the student stub of one solution module's source text."""
+    out: list[str] = [STUB_HEADER]
+    function = None
+    lines = iter(enumerate(source.splitlines(keepends=True), start=1))
+    for number, line in lines:
+        if match := _DEF.match(line):
+            function = match.group(1)
+        if line.strip() == END:
+            raise ReleaseError(f"{filename}:{number}: {END} without {BEGIN}")
+        if line.strip() != BEGIN:
+            out.append(line)
+            continue
+        if function is None:
+            raise ReleaseError(f"{filename}:{number}: {BEGIN} outside a function")
+        indent = line[: len(line) - len(line.lstrip())]
+        region = _consume_region(lines, function, filename, number)
+        message = f"{region.function}: {region.hint}" if region.hint else region.function
+        out.append(f"{indent}raise NotImplementedError({message!r})\n")
+    return "".join(out)
+
+
+def _consume_region(lines, function: str, filename: str, start: int) -> Region:
+    """Skip the lines of one region, returning its hint; the END line is consumed too."""
+    hint = ""
+    for number, line in lines:
+        stripped = line.strip()
+        if stripped == END:
+            return Region(function, hint)
+        if stripped == BEGIN:
+            raise ReleaseError(f"{filename}:{number}: nested {BEGIN}")
+        if stripped.startswith(HINT) and not hint:
+            hint = stripped[len(HINT):].strip()
+    raise ReleaseError(f"{filename}:{start}: {BEGIN} is never closed")
+
+
+def solution_path(module: str, root: Path = REPO_ROOT) -> Path:
+    return root / "solutions" / f"{module}.py"
+
+
+def stub_text(module: str, root: Path = REPO_ROOT) -> str:
+    path = solution_path(module, root)
+    return make_stub(path.read_text(encoding="utf-8"), str(path))
+
+
+def write_stubs(root: Path = REPO_ROOT) -> list[Path]:
+    """Regenerate ``assignments/<module>.py`` for every module; returns the files written."""
+    target = root / "assignments"
+    target.mkdir(exist_ok=True)
+    (target / "__init__.py").write_text(
+        '"""Your exercise modules: fill in each function, then run `dltips check`."""\n',
+        encoding="utf-8",
+    )
+    written = []
+    for module in MODULES:
+        path = target / f"{module}.py"
+        path.write_text(stub_text(module, root), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def stale_stubs(root: Path = REPO_ROOT) -> list[str]:
+    """Modules whose committed stub differs from what the solutions generate now."""
+    stale = []
+    for module in MODULES:
+        path = root / "assignments" / f"{module}.py"
+        if not path.exists() or path.read_text(encoding="utf-8") != stub_text(module, root):
+            stale.append(module)
+    return stale
+
+
+# What a student tree holds, relative to the repository; everything else stays private.
+_STUDENT_FILES = ("README.md",)
+_PRIVATE_ENGINE_PARTS = ("suites/hidden", "references", "samples")
+
+
+def build_student_release(out: Path, root: Path = REPO_ROOT) -> Path:
+    """Lay out the student tree in ``out`` (replaced if it exists) and return it.
+
+    It holds the stubs, the grading engine with its visible suites, and a pyproject that
+    installs ``dltips`` without the reference solutions.
+    """
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for module in MODULES:
+        (out / "assignments").mkdir(exist_ok=True)
+        (out / "assignments" / f"{module}.py").write_text(stub_text(module, root), "utf-8")
+    (out / "assignments" / "__init__.py").write_text("", encoding="utf-8")
+    shutil.copytree(root / "autograder", out / "autograder", ignore=_ignore_private(root))
+    for name in _STUDENT_FILES:
+        if (root / name).exists():
+            shutil.copy2(root / name, out / name)
+    (out / "pyproject.toml").write_text(_student_pyproject(root), encoding="utf-8")
+    return out
+
+
+def _ignore_private(root: Path):
+    engine = (root / "autograder").resolve()
+    private = {(engine / part).resolve() for part in _PRIVATE_ENGINE_PARTS}
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        here = Path(directory).resolve()
+        return {n for n in names if here / n in private or n == "__pycache__"}
+
+    return ignore
+
+
+def _student_pyproject(root: Path) -> str:
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    return text.replace('include = ["autograder*", "solutions*", "assignments*"]',
+                        'include = ["autograder*", "assignments*"]')
