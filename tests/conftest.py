@@ -1,0 +1,28 @@
+"""Shared pytest setup: quiet Keras on the TensorFlow backend, Agg plots, repo on sys.path."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+# Must happen before anything imports TensorFlow or matplotlib.
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+# `pytest` (unlike `python -m pytest`) does not put the repo root on sys.path.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def keras() -> ModuleType:
+    """Keras 3 on TensorFlow, imported once per session (the import costs ~10 s)."""
+    from helpers_keras import import_keras
+
+    return import_keras()
