@@ -1,0 +1,252 @@
+"""``dltips``: grade a class, try the grader on bundled samples, check your own work.
+
+    dltips grade SUBMISSION... --out DIR [--jobs N]    instructor: grade with the hidden suites
+    dltips demo [--out DIR] [--jobs N]                 grade the bundled sample submissions
+    dltips check [MODULE...] [--path DIR]              student: run the visible checks
+    dltips release stubs [--check]                     regenerate assignments/ from solutions/
+    dltips release student --out DIR                   build the student release tree
+    dltips references                                  recompute the cached Keras outputs
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from autograder.contract import MODULES, REPO_ROOT
+from autograder.engine import GradeOptions, SubmissionResult, clean_output_dir, grade_many
+from autograder.staging import StagingError, probe
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class UsageFailure(Exception):
+    """Bad usage: reported as one line on stderr with exit status 2."""
+
+
+# ---------------------------------------------------------------------------------------
+# Argument parsing
+# ---------------------------------------------------------------------------------------
+
+
+def _add_grading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded at once")
+    parser.add_argument("--isolation", choices=["auto", "bwrap", "user", "none"],
+                        default="auto", help="sandbox for student code (default: strongest)")
+    parser.add_argument("--call-timeout", type=float, default=10.0,
+                        help="seconds one call into student code may take (default 10)")
+    parser.add_argument("--wall-cap", type=float, default=120.0,
+                        help="seconds of student code per submission (default 120)")
+    parser.add_argument("--memory-mb", type=int, default=1536,
+                        help="address-space cap of a worker in MiB (default 1536)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dltips", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade submissions with the hidden suites")
+    grade.add_argument("submissions", nargs="+", type=Path,
+                       help="submission directories or .zip files")
+    grade.add_argument("--out", "-o", type=Path, required=True, help="output directory")
+    _add_grading_options(grade)
+
+    demo = commands.add_parser("demo", help="grade the bundled sample submissions")
+    demo.add_argument("--out", "-o", type=Path, default=Path("dltips-demo"))
+    _add_grading_options(demo)
+
+    check = commands.add_parser("check", help="run the visible checks on your assignments")
+    check.add_argument("modules", nargs="*", metavar="MODULE",
+                       help=f"modules to check (default: all): {', '.join(MODULES)}")
+    check.add_argument("--path", type=Path, default=None,
+                       help="folder holding your module files (default: ./assignments)")
+    _add_grading_options(check)
+
+    release = commands.add_parser("release", help="build student material from solutions/")
+    release_commands = release.add_subparsers(dest="what", required=True)
+    stubs = release_commands.add_parser("stubs", help="regenerate assignments/")
+    stubs.add_argument("--check", action="store_true",
+                       help="only report stale stubs (exit 1 if any)")
+    student = release_commands.add_parser("student", help="write the student release tree")
+    student.add_argument("--out", "-o", type=Path, required=True)
+
+    commands.add_parser("references", help="recompute the cached Keras reference outputs")
+    return parser
+
+
+def _options(args: argparse.Namespace, suite: str, modules: tuple[str, ...] = ()) -> GradeOptions:
+    if args.jobs < 1:
+        raise UsageFailure("--jobs must be at least 1")
+    return GradeOptions(suite=suite, isolation=args.isolation, call_timeout=args.call_timeout,
+                        wall_cap=args.wall_cap, memory_mb=args.memory_mb, modules=modules)
+
+
+# ---------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    gradable = 0
+    for path in args.submissions:
+        try:
+            gradable += bool(probe(path))
+        except StagingError as error:
+            raise UsageFailure(str(error)) from None
+    if not gradable:
+        raise UsageFailure("nothing gradable: no submission holds any module file "
+                           f"({', '.join(m + '.py' for m in MODULES)})")
+    return _grade_and_report(list(args.submissions), args.out, _options(args, "hidden"),
+                             args.jobs)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from autograder.samples.catalog import materialize
+
+    submissions_dir = args.out / "submissions"
+    if submissions_dir.exists():
+        import shutil
+
+        shutil.rmtree(submissions_dir)
+    sources = materialize(submissions_dir)
+    console.print(f"Grading {len(sources)} bundled sample submissions from {submissions_dir}")
+    return _grade_and_report(sources, args.out / "results", _options(args, "hidden"), args.jobs)
+
+
+def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, jobs: int) -> int:
+    clean_output_dir(out)
+    with _progress() as progress:
+        task = progress.add_task("grading", total=len(sources))
+        results = grade_many(sources, out, options, jobs,
+                             on_done=lambda r: progress.advance(task))
+    _print_class_table(results)
+    errors = [r.name for r in results if r.results["extra_data"].get("grader_error")]
+    console.print(f"Isolation: {_isolation_line(results)}")
+    console.print(f"Wrote {out}/<submission>/results.json and feedback.md, "
+                  f"{out}/grades.csv, {out}/summary.png")
+    if errors:
+        err_console.print(f"dltips: the grader failed on {len(errors)} submission(s): "
+                          f"{', '.join(errors)} (see their results.json)")
+        return 1
+    return 0
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console, transient=False)
+
+
+def _isolation_line(results: list[SubmissionResult]) -> str:
+    levels = {r.results["extra_data"].get("isolation") for r in results} - {None}
+    return ", ".join(sorted(levels)) or "n/a"
+
+
+def _print_class_table(results: list[SubmissionResult]) -> None:
+    from autograder.report import module_scores
+
+    table = Table(title="Scores", show_lines=False)
+    table.add_column("submission", style="bold")
+    short = {"gradient_descent": "gd", "normalization": "norm", "regularization": "reg"}
+    for module in MODULES:
+        table.add_column(short.get(module, module), justify="right")
+    table.add_column("total", justify="right", style="bold")
+    for result in sorted(results, key=lambda r: r.name):
+        scores = module_scores(result.results)
+        cells = [_cell(*scores[m]) for m in MODULES]
+        total = f"{result.score:g}/{result.max_score:g}"
+        if result.results["extra_data"].get("grader_error"):
+            total += " [red](grader error)[/]"
+        table.add_row(result.name, *cells, total)
+    console.print(table)
+
+
+def _cell(score: float, maximum: float) -> str:
+    if maximum == 0:
+        return "-"
+    color = "green" if score == maximum else "red" if score == 0 else "yellow"
+    return f"[{color}]{score:g}/{maximum:g}[/]"
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from autograder.engine import grade_submission
+
+    unknown = [m for m in args.modules if m not in MODULES]
+    if unknown:
+        raise UsageFailure(f"unknown module {unknown[0]!r}; choose from {', '.join(MODULES)}")
+    path = args.path or Path("assignments")
+    if not path.is_dir():
+        raise UsageFailure(f"{path}: no such folder (run from your project folder or "
+                           "pass --path)")
+    result = grade_submission(path, _options(args, "public", tuple(args.modules)))
+    _print_check_table(result)
+    return 0
+
+
+def _print_check_table(result: SubmissionResult) -> None:
+    table = Table(title=f"dltips check: {result.score:g} / {result.max_score:g} points",
+                  show_lines=True)
+    for column in ("test", "points", "result"):
+        table.add_column(column)
+    for test in result.results["tests"]:
+        ok = test["status"] == "passed"
+        verdict = "[green]passed[/]" if ok else f"[red]failed[/]\n{_escape(test['output'])}"
+        table.add_row(test["name"], f"{test['score']:g}/{test['max_score']:g}", verdict)
+    console.print(table)
+    if result.results["extra_data"].get("grader_error"):
+        console.print(f"[red]{result.results['extra_data']['grader_error']}[/]")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from autograder import release
+
+    if args.what == "student":
+        out = release.build_student_release(args.out)
+        console.print(f"Student release written to {out}")
+        return 0
+    if args.check:
+        stale = release.stale_stubs()
+        if stale:
+            err_console.print(f"dltips: stale stubs: {', '.join(stale)} "
+                              "(run `dltips release stubs`)")
+            return 1
+        console.print("assignments/ is up to date with solutions/")
+        return 0
+    for path in release.write_stubs():
+        console.print(f"wrote {path.relative_to(REPO_ROOT)}")
+    return 0
+
+
+def cmd_references(args: argparse.Namespace) -> int:
+    from autograder.references import generate
+
+    return int(generate.main() or 0)
+
+
+COMMANDS = {"grade": cmd_grade, "demo": cmd_demo, "check": cmd_check, "release": cmd_release,
+            "references": cmd_references}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageFailure as error:
+        err_console.print(f"dltips: error: {error}", highlight=False)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
