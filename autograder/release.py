@@ -117,7 +117,7 @@ def stale_stubs(root: Path = REPO_ROOT) -> list[str]:
 
 # What a student tree holds, relative to the repository; everything else stays private.
 _STUDENT_FILES = ("README.md",)
-_PRIVATE_ENGINE_PARTS = ("suites/hidden", "references", "samples")
+_PRIVATE_ENGINE_PARTS = ("suites/hidden", "references", "samples", "mistakes.py")
 
 
 def build_student_release(out: Path, root: Path = REPO_ROOT) -> Path:

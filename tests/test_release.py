@@ -1,0 +1,139 @@
+"""The student stubs: generated from the solutions, fresh, leak-free, and all unimplemented."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+
+import pytest
+
+from autograder import release
+from autograder.contract import CONTRACT, MODULES, REPO_ROOT
+
+
+def _solution_regions(module: str) -> list[str]:
+    """Names of the functions whose bodies hold a solution region, in file order."""
+    source = release.solution_path(module).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            body = lines[node.lineno - 1: node.end_lineno]
+            if any(line.strip() == release.BEGIN for line in body):
+                names.append(node.name)
+    return names
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_contract_table_matches_solution_regions(module):
+    assert sorted(_solution_regions(module)) == sorted(CONTRACT[module])
+
+
+def test_committed_stubs_are_fresh():
+    assert release.stale_stubs() == [], "run `dltips release stubs` and commit assignments/"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_no_solution_line_reaches_the_stub(module):
+    solution = release.solution_path(module).read_text(encoding="utf-8").splitlines()
+    stub = set((REPO_ROOT / "assignments" / f"{module}.py").read_text().splitlines())
+    inside = False
+    leaked = []
+    for line in solution:
+        if line.strip() == release.BEGIN:
+            inside = True
+        elif line.strip() == release.END:
+            inside = False
+        elif inside and not line.strip().startswith("# HINT:") and line in stub:
+            leaked.append(line)
+    assert leaked == []
+    assert release.BEGIN not in "\n".join(stub) and release.END not in "\n".join(stub)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_stub_keeps_signatures_and_docstrings(module):
+    solution = importlib.import_module(f"solutions.{module}")
+    stub = importlib.import_module(f"assignments.{module}")
+    for name in CONTRACT[module]:
+        ours, theirs = getattr(solution, name), getattr(stub, name)
+        assert inspect.signature(ours) == inspect.signature(theirs), name
+        assert inspect.getdoc(ours) == inspect.getdoc(theirs), name
+        assert len(inspect.getdoc(theirs)) > 80, f"{name} needs a real docstring"
+
+
+def _dummy_arguments(function) -> list:
+    return [None for p in inspect.signature(function).parameters.values()
+            if p.default is inspect.Parameter.empty]
+
+
+@pytest.mark.parametrize("qualified", [f"{m}.{f}" for m in MODULES for f in CONTRACT[m]])
+def test_every_stub_raises_not_implemented_with_a_hint(qualified):
+    module, name = qualified.split(".")
+    function = getattr(importlib.import_module(f"assignments.{module}"), name)
+    with pytest.raises(NotImplementedError, match=rf"^{name}: \w"):
+        function(*_dummy_arguments(function))
+
+
+def test_make_stub_replaces_only_the_region():
+    source = (
+        "def f(x):\n"
+        '    """Doc."""\n'
+        "    y = 1  # kept\n"
+        "    # BEGIN SOLUTION\n"
+        "    # HINT: add one\n"
+        "    return x + y\n"
+        "    # END SOLUTION\n"
+        "\n"
+        "HELPER = 3\n"
+    )
+    stub = release.make_stub(source)
+    assert stub.endswith(
+        "def f(x):\n"
+        '    """Doc."""\n'
+        "    y = 1  # kept\n"
+        "    raise NotImplementedError('f: add one')\n"
+        "\n"
+        "HELPER = 3\n"
+    )
+    assert "return x + y" not in stub
+
+
+@pytest.mark.parametrize("broken, message", [
+    ("def f():\n    # BEGIN SOLUTION\n    return 1\n", "never closed"),
+    ("def f():\n    return 1\n    # END SOLUTION\n", "without"),
+    ("def f():\n    # BEGIN SOLUTION\n    # BEGIN SOLUTION\n    # END SOLUTION\n", "nested"),
+    ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n", "outside a function"),
+])
+def test_make_stub_rejects_broken_regions(broken, message):
+    with pytest.raises(release.ReleaseError, match=message):
+        release.make_stub(broken, "broken.py")
+
+
+def test_student_release_holds_nothing_private(tmp_path):
+    out = release.build_student_release(tmp_path / "student")
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    assert {f"assignments/{m}.py" for m in MODULES} <= files
+    assert "autograder/cli.py" in files and "pyproject.toml" in files
+    private = [f for f in files if f.startswith(("solutions/", "autograder/suites/hidden/",
+                                                 "autograder/references/",
+                                                 "autograder/samples/", "autograder/mistakes.py",
+                                                 "tests/"))]
+    assert private == []
+    assert "solutions" not in (out / "pyproject.toml").read_text()
+    # No file of the release carries a line from inside a solution region.
+    region_lines, hints = set(), []
+    for module in MODULES:
+        inside = False
+        for line in release.solution_path(module).read_text().splitlines():
+            stripped = line.strip()
+            if stripped in (release.BEGIN, release.END):
+                inside = stripped == release.BEGIN
+            elif inside and stripped.startswith("# HINT"):
+                hints.append(stripped)  # hints are public on purpose
+            elif inside and len(stripped) > 25:
+                region_lines.add(stripped)
+    region_lines = {line for line in region_lines if not any(line in h for h in hints)}
+    texts = "\n".join(p.read_text(errors="replace") for p in out.rglob("*.py"))
+    assert [line for line in region_lines if line in texts] == []
