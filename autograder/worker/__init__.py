@@ -1,0 +1,1 @@
+"""The sandboxed student-code worker (server.py) and its data-only wire format (protocol.py)."""

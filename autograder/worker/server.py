@@ -1,0 +1,368 @@
+"""The student-code worker: imports student modules and runs calls sent by the grader.
+
+Run as ``python -I -B server.py --rfd R --wfd W [--uid U --gid G] [--limit-as BYTES ...]``
+with the submission's private copy as the working directory. It needs only the standard
+library, numpy and ``protocol.py`` from its own directory: it must not import the
+``autograder`` package, which is not even visible inside the bubblewrap sandbox.
+
+Everything here is untrusted territory: student code runs in this process and may change
+anything in it. The trusted side therefore believes nothing it receives except plain data
+(see protocol.py), and enforces time, memory and process limits from the outside. This
+file's job is only to give honest code a faithful, precise environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import resource
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+NAME_RE = re.compile(r"[a-z_][a-z0-9_]*\Z")
+PROBE_OK = "dltips-worker-probe-ok"
+TEXT_LIMIT = 600
+NOT_PLAIN = "which is not plain data ({})"
+
+
+def load_protocol() -> ModuleType:
+    """protocol.py from this file's directory, under a private name a student cannot clash with."""
+    path = Path(__file__).resolve().with_name("protocol.py")
+    spec = importlib.util.spec_from_file_location("_dltips_worker_protocol", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses needs the module registered
+    spec.loader.exec_module(module)
+    return module
+
+
+class Failure(Exception):
+    """A student-attributable failure, reported to the grader as (kind, message, details)."""
+
+    def __init__(self, kind: str, message: str, details: str = "", phase: str = "call") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.details = details
+        self.phase = phase  # "import" failures are cached by the grader for the whole module
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options (all set by the trusted side's sandbox builder)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rfd", type=int, help="fd to read requests from")
+    parser.add_argument("--wfd", type=int, help="fd to write replies to")
+    parser.add_argument("--probe", action="store_true",
+                        help="set up (limits, privileges, numpy), print PROBE_OK and exit")
+    parser.add_argument("--uid", type=int, help="drop to this uid before anything else")
+    parser.add_argument("--gid", type=int, help="drop to this gid before anything else")
+    parser.add_argument("--cwd", help="change to this directory after dropping privileges")
+    for name in ("as", "core", "nproc", "fsize", "cpu", "nofile"):
+        parser.add_argument(f"--limit-{name}", type=int, help=f"RLIMIT_{name.upper()}")
+    return parser.parse_args(argv)
+
+
+def apply_limits(args: argparse.Namespace) -> None:
+    """Lower the resource limits (needs no privilege, so it also works after a uid drop)."""
+    for name in ("as", "core", "nproc", "fsize", "cpu", "nofile"):
+        value = getattr(args, f"limit_{name}")
+        if value is not None:
+            limit = getattr(resource, f"RLIMIT_{name.upper()}")
+            # The hard limit too, so student code cannot raise it back.
+            resource.setrlimit(limit, (value, value))
+
+
+def drop_privileges(uid: int | None, gid: int | None) -> None:
+    """Become the dedicated unprivileged uid (bubblewrap started us as root without a userns)."""
+    if uid is None:
+        return
+    gid = uid if gid is None else gid
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (gid, gid, gid):
+        raise SystemExit("dltips worker: could not drop privileges")
+
+
+def close_other_fds(keep: tuple[int, ...]) -> None:
+    """Close every inherited descriptor except stdio and the protocol pipes."""
+    top = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 4096
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, top)
+
+
+def exc_text(exc: BaseException) -> str:
+    """``str(exc)`` without trusting the exception's own __str__ to work."""
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - a student __str__ may raise anything
+        text = "<the exception could not be printed>"
+    text = " ".join(text.split())
+    return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT] + "..."
+
+
+class Server:
+    """Reads requests, runs them against the student's modules, writes plain-data replies."""
+
+    def __init__(self, rfd: int, wfd: int, root: str, protocol: ModuleType) -> None:
+        self.rfd, self.wfd, self.root = rfd, wfd, root
+        self.p = protocol
+        self.modules: dict[str, ModuleType] = {}
+        self.failures: dict[str, Failure] = {}
+
+    # ----- framing -------------------------------------------------------------------
+    def read_exact(self, size: int) -> bytes:
+        """Exactly ``size`` bytes from the request pipe; exit quietly when the grader left."""
+        chunks, remaining = [], size
+        while remaining:
+            chunk = os.read(self.rfd, min(remaining, 1 << 20))
+            if not chunk:
+                raise SystemExit(0)
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def send(self, envelope: dict[str, Any], blobs: list | None = None) -> None:
+        """Write one frame (blocking; the grader drains the pipe while it waits)."""
+        for piece in self.p.pack(envelope, blobs):
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(self.wfd, view):]
+
+    def serve(self) -> None:
+        """The request loop; ends when the grader closes the request pipe."""
+        self.send({"status": "ready", "pid": os.getpid(), "uid": os.getuid()})
+        while True:
+            json_len, blob_len = self.p.parse_header(self.read_exact(self.p.HEADER.size))
+            envelope, blobs = self.p.unpack(self.read_exact(json_len + blob_len), json_len)
+            self.reply(envelope, blobs)
+
+    def reply(self, envelope: dict[str, Any], blobs: list) -> None:
+        req_id = envelope.get("id")
+        try:
+            fields, out_blobs = self.handle(envelope, blobs)
+        except Failure as failure:
+            fields, out_blobs = {"status": "error", "kind": failure.kind, "phase": failure.phase,
+                                 "message": failure.message, "details": failure.details}, []
+        finally:
+            flush_stdio()
+        try:
+            self.send({"id": req_id, **fields}, out_blobs)
+        except self.p.NotPlainData:
+            self.send({"id": req_id, "status": "error", "kind": "bad_return",
+                       "message": "the result is larger than the protocol allows", "details": ""})
+
+    # ----- requests ------------------------------------------------------------------
+    def handle(self, envelope: dict[str, Any], blobs: list) -> tuple[dict[str, Any], list]:
+        op, module = envelope.get("op"), envelope.get("module")
+        if op == "stats":
+            fields, blobs = self.p.encode_values([("result", self.stats())])
+            return {"status": "ok", **fields}, blobs
+        if type(module) is not str or not NAME_RE.match(module):
+            raise Failure("internal", f"bad module name {module!r:.60}")
+        mod = self.load(module, envelope.get("id"))
+        if op == "import":
+            return {"status": "ok", "result": None}, []
+        function = envelope.get("function")
+        if type(function) is not str or not function.isidentifier():
+            raise Failure("internal", f"bad function name {function!r:.60}")
+        if op == "has":
+            try:
+                found = callable(getattr(mod, function))
+            except BaseException:  # noqa: BLE001 - a module __getattr__ is student code
+                found = False
+            return {"status": "ok", "result": found}, []
+        if op == "call":
+            return self.call(mod, module, function, envelope, blobs)
+        raise Failure("internal", f"unknown operation {op!r:.40}")
+
+    def stats(self) -> dict[str, Any]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return {"pid": os.getpid(), "uid": os.getuid(), "peak_rss_kib": int(own.ru_maxrss)}
+
+    def call(self, mod: ModuleType, module: str, function: str, envelope: dict[str, Any],
+             blobs: list) -> tuple[dict[str, Any], list]:
+        name = f"{module}.{function}"
+        func = self.lookup(mod, module, function)
+        try:
+            args = self.p.decode_value(envelope.get("args"), blobs, allow_rng=True)
+            kwargs = self.p.decode_value(envelope.get("kwargs"), blobs, allow_rng=True)
+        except self.p.ProtocolError as exc:
+            raise Failure("internal", f"bad arguments: {exc}") from None
+        try:
+            result = func(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - any student failure, SystemExit included
+            raise self.call_failure(name, exc) from None
+        return self.encode_result(name, result)
+
+    def lookup(self, mod: ModuleType, module: str, function: str) -> Any:
+        try:
+            func = getattr(mod, function)
+        except BaseException:  # noqa: BLE001 - a module __getattr__ is student code
+            raise Failure("missing_function",
+                          f"{module}.{function} is missing: {module}.py defines no "
+                          f"function named {function!r}") from None
+        if not callable(func):
+            raise Failure("missing_function", f"{module}.{function} is not a function "
+                          f"(it is {self.p.describe_type(func)})")
+        return func
+
+    def encode_result(self, name: str, result: Any) -> tuple[dict[str, Any], list]:
+        try:
+            fields, blobs = self.p.encode_values([("result", result)])
+        except self.p.NotPlainData as exc:
+            raise Failure("bad_return", bad_return_message(name, exc, self.p.PLAIN_DATA)) from None
+        except MemoryError:
+            raise Failure("memory", f"{name} returned a result too large to send") from None
+        except BaseException as exc:  # noqa: BLE001 - e.g. a list mutated by a student thread
+            raise Failure("bad_return", f"{name} returned a result that could not be "
+                          f"encoded: {type(exc).__name__}: {exc_text(exc)}") from None
+        return {"status": "ok", **fields}, blobs
+
+    def call_failure(self, name: str, exc: BaseException) -> Failure:
+        etype = type(exc).__name__
+        where, details = self.student_traceback(exc)
+        if isinstance(exc, NotImplementedError):
+            return Failure("not_implemented", f"{name} raised NotImplementedError: "
+                           f"{exc_text(exc) or 'not implemented yet'}", details)
+        if isinstance(exc, MemoryError):
+            return Failure("memory", f"{name} ran out of memory (MemoryError{where}); "
+                           "the worker's address space is capped", details)
+        if isinstance(exc, SystemExit):
+            return Failure("exception", f"{name} called sys.exit({exc_text(exc)}){where}",
+                           details)
+        return Failure("exception", f"{name} raised {etype}: {exc_text(exc)}{where}", details)
+
+    def student_traceback(self, exc: BaseException) -> tuple[str, str]:
+        """(' (at file.py line N)', traceback text) restricted to the student's own files."""
+        try:
+            frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                      if f.filename.startswith(self.root + os.sep)]
+        except BaseException:  # noqa: BLE001 - defensive: tracebacks of hostile code
+            return "", ""
+        if not frames:
+            return "", ""
+        for frame in frames:
+            frame.filename = os.path.relpath(frame.filename, self.root)
+        last = frames[-1]
+        where = f" (at {last.filename} line {last.lineno})"
+        text = "".join(traceback.format_list(frames[-8:]))
+        return where, text[-4000:]
+
+    # ----- imports -------------------------------------------------------------------
+    def load(self, module: str, req_id: Any) -> ModuleType:
+        """The student's module, imported lazily from the working directory (once)."""
+        if module in self.failures:
+            raise self.failures[module]
+        if module in self.modules:
+            return self.modules[module]
+        path = os.path.join(self.root, module + ".py")
+        if not os.path.isfile(path):
+            raise Failure("missing_module", f"{module}.py is missing from the submission",
+                          phase="import")
+        # Tell the grader an import is running, so a crash or hang here is charged to the
+        # import (and every later call into this module fails fast) rather than the call.
+        self.send({"id": req_id, "status": "event", "event": "import_start"})
+        try:
+            mod = self.exec_module(module, path)
+        except Failure as failure:
+            failure.phase = "import"
+            self.failures[module] = failure
+            raise
+        finally:
+            flush_stdio()
+        self.send({"id": req_id, "status": "event", "event": "import_done"})
+        self.modules[module] = mod
+        return mod
+
+    def exec_module(self, module: str, path: str) -> ModuleType:
+        existing = sys.modules.get(module)
+        if existing is not None and getattr(existing, "__file__", None) == path:
+            return existing  # already imported by another student module
+        spec = importlib.util.spec_from_file_location(module, path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        if existing is None:
+            sys.modules[module] = mod
+        try:
+            spec.loader.exec_module(mod)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit at import included
+            if sys.modules.get(module) is mod:
+                del sys.modules[module]
+            raise self.import_failure(module, exc) from None
+        return mod
+
+    def import_failure(self, module: str, exc: BaseException) -> Failure:
+        head = f"{module}.py could not be imported"
+        where, details = self.student_traceback(exc)
+        if isinstance(exc, SyntaxError):
+            return Failure("syntax_error", f"{head}: {self.syntax_text(module, exc)}", details)
+        if isinstance(exc, NotImplementedError):
+            return Failure("not_implemented", f"{head}: NotImplementedError raised at import"
+                           f"{where}: {exc_text(exc)}", details)
+        if isinstance(exc, MemoryError):
+            return Failure("memory", f"{head}: it ran out of memory at import{where}", details)
+        if isinstance(exc, SystemExit):
+            return Failure("import_error", f"{head}: it called sys.exit({exc_text(exc)}) "
+                           f"at import{where}", details)
+        return Failure("import_error", f"{head}: {type(exc).__name__} at import{where}: "
+                       f"{exc_text(exc)}", details)
+
+    def syntax_text(self, module: str, exc: SyntaxError) -> str:
+        filename = os.path.basename(exc.filename or f"{module}.py")
+        place = "" if filename == f"{module}.py" else f" in {filename}"
+        return f"{type(exc).__name__}{place} at line {exc.lineno}: {exc.msg}"
+
+
+def bad_return_message(name: str, exc: Any, plain: str) -> str:
+    """The student-readable sentence for a result that is not plain data."""
+    if exc.where == "result":
+        return f"{name} returned {exc.what}, {NOT_PLAIN.format(plain)}"
+    return (f"{name} returned a value containing {exc.what} at {exc.where}, "
+            f"{NOT_PLAIN.format(plain)}")
+
+
+def flush_stdio() -> None:
+    """Push student prints out now, so the grader's output tail is complete even on a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - student code may have replaced the stream
+            pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Set limits, drop privileges, import numpy, then serve until the grader hangs up."""
+    args = parse_args(argv)
+    apply_limits(args)
+    drop_privileges(args.uid, args.gid)
+    if args.cwd:
+        os.chdir(args.cwd)  # only the dropped uid may enter the submission copy
+    os.umask(0o077)
+    protocol = load_protocol()  # imports numpy before any student code can shadow it
+    if args.probe:
+        print(PROBE_OK, protocol.np.__version__, os.getuid())
+        return 0
+    if args.rfd is None or args.wfd is None:
+        raise SystemExit("dltips worker: --rfd and --wfd are required")
+    close_other_fds((args.rfd, args.wfd))
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(line_buffering=True, errors="backslashreplace")
+    root = os.getcwd()
+    # Let student modules import each other ("from losses import ..."), but after the
+    # standard library and numpy so a student file can never shadow those.
+    sys.path.append(root)
+    Server(args.rfd, args.wfd, root, protocol).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
