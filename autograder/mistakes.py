@@ -1,0 +1,678 @@
+"""Mistake models: what typical wrong implementations of the contract functions return.
+
+Each model has the signature of the contract function it imitates, so a suite computes
+its value exactly as it computes the reference value (same inputs, same loop) and passes
+the results to ``check_close(..., mistakes=...)``. When a student's wrong answer matches
+one, the feedback names the likely mistake instead of only saying "values differ".
+
+``for_function("adam_update")`` gives ``{description: model}`` for one contract function.
+Everything here runs on the trusted side; it is plain numpy written for this purpose (not
+derived from the reference solutions), and it must never be shipped to students.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+State = dict[str, Any]
+
+
+def _f(a: Any) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------------------
+# losses
+# ---------------------------------------------------------------------------------------
+
+
+def softmax_without_max_shift(z: Any, axis: int = -1) -> np.ndarray:
+    """exp(z) overflows to inf for large logits and inf/inf gives NaN."""
+    with np.errstate(all="ignore"):
+        e = np.exp(_f(z))
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_sum_over_everything(z: Any, axis: int = -1) -> np.ndarray:
+    """Normalising by the sum of the whole array (forgot ``axis=..., keepdims=True``)."""
+    z = _f(z)
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def mse_with_half(y_true: Any, y_pred: Any) -> float:
+    return float(0.5 * np.mean((_f(y_true) - _f(y_pred)) ** 2))
+
+
+def bce_without_clipping(y_true: Any, y_pred: Any, epsilon: float = 1e-7) -> float:
+    y, p = _f(y_true), _f(y_pred)
+    with np.errstate(all="ignore"):
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def bce_clip_ignoring_epsilon(y_true: Any, y_pred: Any, epsilon: float = 1e-7) -> float:
+    """Clipping with a hard-coded 1e-7 instead of the ``epsilon`` argument."""
+    y, p = _f(y_true), np.clip(_f(y_pred), 1e-7, 1 - 1e-7)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def cce_without_renormalising(y_true: Any, y_pred: Any, epsilon: float = 1e-7) -> float:
+    p = np.clip(_f(y_pred), epsilon, 1 - epsilon)
+    return float(np.mean(-np.sum(_f(y_true) * np.log(p), axis=1)))
+
+
+def cce_without_clipping(y_true: Any, y_pred: Any, epsilon: float = 1e-7) -> float:
+    p = _f(y_pred)
+    with np.errstate(all="ignore"):
+        p = p / p.sum(axis=1, keepdims=True)
+        return float(np.mean(-np.nansum(_f(y_true) * np.log(p), axis=1)))
+
+
+def cce_summed_over_rows(y_true: Any, y_pred: Any, epsilon: float = 1e-7) -> float:
+    p = _f(y_pred)
+    p = np.clip(p / p.sum(axis=1, keepdims=True), epsilon, 1 - epsilon)
+    return float(np.sum(-np.sum(_f(y_true) * np.log(p), axis=1)))
+
+
+def r2_without_constant_rule(y_true: Any, y_pred: Any) -> float:
+    """1 - SS_res/SS_tot straight, so a constant target gives NaN or -inf."""
+    y, p = _f(y_true), _f(y_pred)
+    y, p = (y[:, None], p[:, None]) if y.ndim == 1 else (y, p)
+    with np.errstate(all="ignore"):
+        ss_tot = np.sum((y - y.mean(axis=0)) ** 2, axis=0)
+        return float(np.mean(1 - np.sum((y - p) ** 2, axis=0) / ss_tot))
+
+
+def r2_flattened(y_true: Any, y_pred: Any) -> float:
+    """One score over all elements instead of the average of per-column scores."""
+    y, p = _f(y_true).ravel(), _f(y_pred).ravel()
+    ss_tot = np.sum((y - y.mean()) ** 2)
+    return float(1 - np.sum((y - p) ** 2) / ss_tot) if ss_tot else 0.0
+
+
+def accuracy_argmax_axis0(y_true: Any, y_pred: Any) -> float:
+    """2-D arguments reduced with argmax over axis 0 instead of axis 1."""
+    def labels(a: Any) -> np.ndarray:
+        a = np.asarray(a)
+        return np.argmax(a, axis=0) if a.ndim == 2 else a
+
+    t, p = labels(y_true), labels(y_pred)
+    return float(np.mean(t == p)) if t.shape == p.shape else float("nan")
+
+
+# ---------------------------------------------------------------------------------------
+# gradient_descent
+# ---------------------------------------------------------------------------------------
+
+
+def _residual(X: Any, y: Any, w: Any, b: float) -> tuple[np.ndarray, np.ndarray]:
+    X = _f(X)
+    return X, X @ _f(w) + float(b) - _f(y)
+
+
+def mse_grads_without_factor_2(X: Any, y: Any, w: Any, b: float) -> tuple:
+    X, r = _residual(X, y, w, b)
+    n = len(r)
+    return float(np.mean(r**2)), X.T @ r / n, float(np.sum(r) / n)
+
+
+def mse_grads_without_mean(X: Any, y: Any, w: Any, b: float) -> tuple:
+    X, r = _residual(X, y, w, b)
+    return float(np.mean(r**2)), 2 * X.T @ r, float(2 * np.sum(r))
+
+
+def gd_history_after_update(X: Any, y: Any, learning_rate: float, epochs: int,
+                            w0: Any = None, b0: float = 0.0) -> tuple:
+    """The loss recorded AFTER each update instead of before it."""
+    X = _f(X)
+    w = np.zeros(X.shape[1]) if w0 is None else _f(w0).copy()
+    b, history = float(b0), []
+    with np.errstate(all="ignore"):
+        for _ in range(int(epochs)):
+            r = X @ w + b - _f(y)
+            w, b = w - learning_rate * 2 * X.T @ r / len(r), b - learning_rate * 2 * np.mean(r)
+            history.append(np.mean((X @ w + b - _f(y)) ** 2))
+    return w, float(b), np.array(history, dtype=np.float64)
+
+
+def gd_bias_not_updated(X: Any, y: Any, learning_rate: float, epochs: int,
+                        w0: Any = None, b0: float = 0.0) -> tuple:
+    X = _f(X)
+    w = np.zeros(X.shape[1]) if w0 is None else _f(w0).copy()
+    history = []
+    with np.errstate(all="ignore"):
+        for _ in range(int(epochs)):
+            r = X @ w + b0 - _f(y)
+            history.append(np.mean(r**2))
+            w = w - learning_rate * 2 * X.T @ r / len(r)
+    return w, float(b0), np.array(history, dtype=np.float64)
+
+
+def least_squares_without_bias(X: Any, y: Any) -> tuple:
+    """No column of ones: the fit is forced through the origin."""
+    return np.linalg.lstsq(_f(X), _f(y), rcond=None)[0], 0.0
+
+
+def diagnose_without_finite_check(history: Any, optimum: float, rtol: float = 0.01) -> str:
+    """NaN compares False everywhere, so a NaN history slips through to the other rules."""
+    h = _f(history)
+    if h[-1] > h[0]:
+        return "diverged"
+    return "converged" if h[-1] - optimum <= rtol * (h[0] - optimum) else "too_slow"
+
+
+# ---------------------------------------------------------------------------------------
+# normalization
+# ---------------------------------------------------------------------------------------
+
+
+def standardize_fit_ddof1(X: Any) -> tuple:
+    """The sample standard deviation (ddof=1, pandas' default) instead of the population one."""
+    X = _f(X)
+    return X.mean(axis=0), X.std(axis=0, ddof=1)
+
+
+def standardize_epsilon_added(X: Any, mean: Any, std: Any, epsilon: float = 1e-7) -> np.ndarray:
+    return (_f(X) - _f(mean)) / (_f(std) + epsilon)
+
+
+def standardize_without_guard(X: Any, mean: Any, std: Any, epsilon: float = 1e-7) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return (_f(X) - _f(mean)) / _f(std)
+
+
+def min_max_fit_swapped(X: Any) -> tuple:
+    X = _f(X)
+    return X.max(axis=0), X.min(axis=0)
+
+
+def min_max_scale_without_guard(X: Any, x_min: Any, x_max: Any,
+                                epsilon: float = 1e-7) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return (_f(X) - _f(x_min)) / (_f(x_max) - _f(x_min))
+
+
+def min_max_scale_clipped(X: Any, x_min: Any, x_max: Any, epsilon: float = 1e-7) -> np.ndarray:
+    """Clipping to [0, 1]: data outside the fitted range must pass through unclipped."""
+    span = np.maximum(_f(x_max) - _f(x_min), epsilon)
+    return np.clip((_f(X) - _f(x_min)) / span, 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------
+# regularization
+# ---------------------------------------------------------------------------------------
+
+
+def _arrays(weights: Any) -> list[np.ndarray]:
+    return [_f(w) for w in weights] if isinstance(weights, (list, tuple)) else [_f(weights)]
+
+
+def l1_penalty_mean(weights: Any, l1: float = 0.01) -> float:
+    """Mean instead of sum of |w| (per array)."""
+    return float(l1 * sum(np.mean(np.abs(w)) for w in _arrays(weights)))
+
+
+def l2_penalty_with_half(weights: Any, l2: float = 0.01) -> float:
+    return float(0.5 * l2 * sum(np.sum(w**2) for w in _arrays(weights)))
+
+
+def l2_penalty_norm_not_squared(weights: Any, l2: float = 0.01) -> float:
+    return float(l2 * sum(np.sqrt(np.sum(w**2)) for w in _arrays(weights)))
+
+
+def l1_l2_penalty_keras2_defaults(weights: Any, l1: float = 0.01, l2: float = 0.01) -> float:
+    """Keras 2's ``l1_l2()`` defaulted to 0.01 / 0.01; Keras 3's ``L1L2`` defaults to 0."""
+    ws = _arrays(weights)
+    return float(l1 * sum(np.sum(np.abs(w)) for w in ws) + l2 * sum(np.sum(w**2) for w in ws))
+
+
+def l1_l2_penalty_with_half(weights: Any, l1: float = 0.0, l2: float = 0.0) -> float:
+    ws = _arrays(weights)
+    return float(l1 * sum(np.sum(np.abs(w)) for w in ws)
+                 + 0.5 * l2 * sum(np.sum(w**2) for w in ws))
+
+
+def l1_l2_grad_without_2(w: Any, l1: float = 0.0, l2: float = 0.0) -> np.ndarray:
+    w = _f(w)
+    return l1 * np.sign(w) + l2 * w
+
+
+def l1_l2_grad_sign_zero_is_one(w: Any, l1: float = 0.0, l2: float = 0.0) -> np.ndarray:
+    """``w >= 0`` as the sign: the subgradient at 0 must be 0."""
+    w = _f(w)
+    return l1 * np.where(w >= 0, 1.0, -1.0) + 2 * l2 * w
+
+
+def regmse_penalty_divided_by_n(X: Any, y: Any, w: Any, b: float, l1: float = 0.0,
+                                l2: float = 0.0) -> tuple:
+    X, r = _residual(X, y, w, b)
+    w, n = _f(w), len(r)
+    loss = np.mean(r**2) + (l1 * np.sum(np.abs(w)) + l2 * np.sum(w**2)) / n
+    dw = 2 * X.T @ r / n + (l1 * np.sign(w) + 2 * l2 * w) / n
+    return float(loss), dw, float(2 * np.mean(r))
+
+
+def regmse_bias_regularized(X: Any, y: Any, w: Any, b: float, l1: float = 0.0,
+                            l2: float = 0.0) -> tuple:
+    X, r = _residual(X, y, w, b)
+    w, n = _f(w), len(r)
+    loss = np.mean(r**2) + l1 * (np.sum(np.abs(w)) + abs(b)) + l2 * (np.sum(w**2) + b * b)
+    dw = 2 * X.T @ r / n + l1 * np.sign(w) + 2 * l2 * w
+    return float(loss), dw, float(2 * np.mean(r) + l1 * np.sign(b) + 2 * l2 * b)
+
+
+def regmse_penalty_without_gradient(X: Any, y: Any, w: Any, b: float, l1: float = 0.0,
+                                    l2: float = 0.0) -> tuple:
+    """The penalty added to the loss but not to dw."""
+    X, r = _residual(X, y, w, b)
+    w, n = _f(w), len(r)
+    loss = np.mean(r**2) + l1 * np.sum(np.abs(w)) + l2 * np.sum(w**2)
+    return float(loss), 2 * X.T @ r / n, float(2 * np.mean(r))
+
+
+# ---------------------------------------------------------------------------------------
+# dropout
+# ---------------------------------------------------------------------------------------
+
+
+def _keep_mask(x: np.ndarray, rate: float, rng: Any, mask: Any) -> np.ndarray:
+    if mask is not None:
+        return np.asarray(mask).astype(bool)
+    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    return rng.random(x.shape) >= rate
+
+
+def dropout_forward_without_scaling(x: Any, rate: float, training: bool = True,
+                                    rng: Any = None, mask: Any = None) -> tuple:
+    x = _f(x)
+    if not training:
+        return x, None
+    keep = _keep_mask(x, rate, rng, mask)
+    return x * keep, keep
+
+
+def dropout_forward_rate_as_keep_prob(x: Any, rate: float, training: bool = True,
+                                      rng: Any = None, mask: Any = None) -> tuple:
+    """TF1's ``keep_prob`` reading: keeps with probability ``rate`` and divides by it."""
+    x = _f(x)
+    if not training:
+        return x, None
+    if mask is None:
+        rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+        keep = rng.random(x.shape) < rate
+    else:
+        keep = np.asarray(mask).astype(bool)
+    with np.errstate(all="ignore"):
+        return x * keep / rate, keep
+
+
+def dropout_forward_scaled_at_inference(x: Any, rate: float, training: bool = True,
+                                        rng: Any = None, mask: Any = None) -> tuple:
+    """Old-style (non-inverted) dropout: multiply by (1 - rate) at inference."""
+    x = _f(x)
+    if not training:
+        return x * (1 - rate), None
+    keep = _keep_mask(x, rate, rng, mask)
+    return x * keep, keep
+
+
+def dropout_backward_without_scaling(dout: Any, mask: Any, rate: float) -> np.ndarray:
+    return _f(dout) * np.asarray(mask, dtype=bool)
+
+
+def dropout_backward_drop_mask(dout: Any, mask: Any, rate: float) -> np.ndarray:
+    """The gradient routed through the DROPPED units (mask inverted)."""
+    if rate == 1:
+        return _f(dout) * ~np.asarray(mask, dtype=bool)
+    return _f(dout) * ~np.asarray(mask, dtype=bool) / (1 - rate)
+
+
+# ---------------------------------------------------------------------------------------
+# optimizers (each keeps its own state keys, as a student's would)
+# ---------------------------------------------------------------------------------------
+
+
+def _slot(state: State, key: str, like: np.ndarray, start: float = 0.0) -> np.ndarray:
+    return _f(state[key]) if key in state else np.full_like(like, start)
+
+
+def sgd_nesterov_with_old_velocity(w: Any, g: Any, state: State, learning_rate: float = 0.01,
+                                   momentum: float = 0.0, nesterov: bool = False) -> tuple:
+    w, g = _f(w), _f(g)
+    old = _slot(state, "m", w)
+    m = momentum * old - learning_rate * g
+    step = momentum * old - learning_rate * g if nesterov else m
+    return w + step, {"m": m}
+
+
+def sgd_momentum_ignored(w: Any, g: Any, state: State, learning_rate: float = 0.01,
+                         momentum: float = 0.0, nesterov: bool = False) -> tuple:
+    return _f(w) - learning_rate * _f(g), {}
+
+
+def _rmsprop(w: Any, g: Any, state: State, learning_rate: float, rho: float, momentum: float,
+             epsilon: float, centered: bool, eps_inside: bool) -> tuple:
+    w, g = _f(w), _f(g)
+    new = {"v": rho * _slot(state, "v", w) + (1 - rho) * g**2}
+    den = new["v"]
+    if centered:
+        new["a"] = rho * _slot(state, "a", w) + (1 - rho) * g
+        den = den - new["a"] ** 2
+    inc = learning_rate * g / (np.sqrt(den + epsilon) if eps_inside else np.sqrt(den) + epsilon)
+    if momentum > 0:
+        new["mo"] = momentum * _slot(state, "mo", w) + inc
+        inc = new["mo"]
+    return w - inc, new
+
+
+def rmsprop_epsilon_outside_sqrt(w: Any, g: Any, state: State, learning_rate: float = 0.001,
+                                 rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                                 centered: bool = False) -> tuple:
+    return _rmsprop(w, g, state, learning_rate, rho, momentum, epsilon, centered, False)
+
+
+def rmsprop_centered_ignored(w: Any, g: Any, state: State, learning_rate: float = 0.001,
+                             rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                             centered: bool = False) -> tuple:
+    return _rmsprop(w, g, state, learning_rate, rho, momentum, epsilon, False, True)
+
+
+def rmsprop_momentum_ignored(w: Any, g: Any, state: State, learning_rate: float = 0.001,
+                             rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                             centered: bool = False) -> tuple:
+    return _rmsprop(w, g, state, learning_rate, rho, 0.0, epsilon, centered, True)
+
+
+def adagrad_accumulator_from_zero(w: Any, g: Any, state: State, learning_rate: float = 0.001,
+                                  initial_accumulator_value: float = 0.1,
+                                  epsilon: float = 1e-7) -> tuple:
+    w, g = _f(w), _f(g)
+    acc = _slot(state, "acc", w) + g**2
+    return w - learning_rate * g / np.sqrt(acc + epsilon), {"acc": acc}
+
+
+def adagrad_epsilon_outside_sqrt(w: Any, g: Any, state: State, learning_rate: float = 0.001,
+                                 initial_accumulator_value: float = 0.1,
+                                 epsilon: float = 1e-7) -> tuple:
+    w, g = _f(w), _f(g)
+    acc = _slot(state, "acc", w, initial_accumulator_value) + g**2
+    return w - learning_rate * g / (np.sqrt(acc) + epsilon), {"acc": acc}
+
+
+def _adadelta(w: Any, g: Any, state: State, learning_rate: float, rho: float, epsilon: float,
+              use_lr: bool, new_edx: bool) -> tuple:
+    w, g = _f(w), _f(g)
+    eg = rho * _slot(state, "eg", w) + (1 - rho) * g**2
+    edx = _slot(state, "edx", w)
+    delta = -np.sqrt(edx + epsilon) * g / np.sqrt(eg + epsilon)
+    if new_edx:  # Edx updated with the previous delta before being used
+        edx = rho * edx + (1 - rho) * _slot(state, "delta", w) ** 2
+        delta = -np.sqrt(edx + epsilon) * g / np.sqrt(eg + epsilon)
+        return w + learning_rate * delta, {"eg": eg, "edx": edx, "delta": delta}
+    edx = rho * edx + (1 - rho) * delta**2
+    return w + (learning_rate if use_lr else 1.0) * delta, {"eg": eg, "edx": edx}
+
+
+def adadelta_without_learning_rate(w: Any, g: Any, state: State, learning_rate: float = 0.001,
+                                   rho: float = 0.95, epsilon: float = 1e-7) -> tuple:
+    """The paper's rule ``w += delta``: Keras multiplies delta by learning_rate."""
+    return _adadelta(w, g, state, learning_rate, rho, epsilon, False, False)
+
+
+def _adam(w: Any, g: Any, state: State, learning_rate: float, beta_1: float, beta_2: float,
+          epsilon: float, amsgrad: bool, variant: str) -> tuple:
+    w, g = _f(w), _f(g)
+    t = int(state.get("t", 0)) + 1
+    m = beta_1 * _slot(state, "m", w) + (1 - beta_1) * g
+    v = beta_2 * _slot(state, "v", w) + (1 - beta_2) * g**2
+    new: State = {"t": t, "m": m, "v": v}
+    if amsgrad:
+        new["vh"] = v = np.maximum(_slot(state, "vh", w), v)
+    if variant == "no_bias_correction":
+        return w - learning_rate * m / (np.sqrt(v) + epsilon), new
+    if variant == "textbook_epsilon":
+        m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+        return w - learning_rate * m_hat / (np.sqrt(v_hat) + epsilon), new
+    alpha = learning_rate * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    return w - alpha * m / (np.sqrt(v) + epsilon), new
+
+
+def adam_without_bias_correction(w: Any, g: Any, state: State, learning_rate: float = 0.001,
+                                 beta_1: float = 0.9, beta_2: float = 0.999,
+                                 epsilon: float = 1e-7, amsgrad: bool = False) -> tuple:
+    return _adam(w, g, state, learning_rate, beta_1, beta_2, epsilon, amsgrad,
+                 "no_bias_correction")
+
+
+def adam_textbook_epsilon(w: Any, g: Any, state: State, learning_rate: float = 0.001,
+                          beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                          amsgrad: bool = False) -> tuple:
+    """``m_hat / (sqrt(v_hat) + eps)`` (the paper's Algorithm 1) instead of Keras's
+    "epsilon hat" form, which adds epsilon to the UNcorrected sqrt(v)."""
+    return _adam(w, g, state, learning_rate, beta_1, beta_2, epsilon, amsgrad,
+                 "textbook_epsilon")
+
+
+def adam_amsgrad_ignored(w: Any, g: Any, state: State, learning_rate: float = 0.001,
+                         beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                         amsgrad: bool = False) -> tuple:
+    return _adam(w, g, state, learning_rate, beta_1, beta_2, epsilon, False, "keras")
+
+
+def clip_by_value_keeping_sign_only(grads: Any, clipvalue: float) -> list[np.ndarray]:
+    """Clipping only from above (``np.minimum(g, c)``)."""
+    return [np.minimum(_f(g), clipvalue) for g in grads]
+
+
+def clip_by_norm_global(grads: Any, clipnorm: float) -> list[np.ndarray]:
+    """One norm over all gradients: that is ``global_clipnorm``; ``clipnorm`` is per tensor."""
+    arrays = [_f(g) for g in grads]
+    norm = np.sqrt(sum(np.sum(a**2) for a in arrays))
+    return [a * clipnorm / max(norm, clipnorm) for a in arrays]
+
+
+def clip_by_norm_always_rescaled(grads: Any, clipnorm: float) -> list[np.ndarray]:
+    """``g * c / ||g||`` even when the norm is already below c."""
+    out = []
+    for g in grads:
+        g = _f(g)
+        norm = np.sqrt(np.sum(g**2))
+        out.append(g * clipnorm / norm if norm > 0 else g)
+    return out
+
+
+def clip_by_global_norm_per_tensor(grads: Any, global_clipnorm: float) -> list[np.ndarray]:
+    """Each tensor clipped by its own norm: that is ``clipnorm``, not ``global_clipnorm``."""
+    out = []
+    for g in grads:
+        g = _f(g)
+        out.append(g * global_clipnorm / max(np.sqrt(np.sum(g**2)), global_clipnorm))
+    return out
+
+
+def inverse_time_decay_off_by_one(learning_rate: float, decay: float, iterations: int) -> float:
+    return float(learning_rate / (1 + decay * (iterations + 1)))
+
+
+def inverse_time_decay_exponential(learning_rate: float, decay: float, iterations: int) -> float:
+    """``lr * (1 - decay)**iterations``: an exponential schedule, not Keras 2's decay=."""
+    return float(learning_rate * (1 - decay) ** iterations)
+
+
+# ---------------------------------------------------------------------------------------
+# batchnorm
+# ---------------------------------------------------------------------------------------
+
+
+def _bn(x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any, training: bool,
+        momentum: float, epsilon: float, variant: str) -> tuple:
+    x, gamma, beta = _f(x), _f(gamma), _f(beta)
+    rm, rv = _f(running_mean), _f(running_var)
+    if not training and variant != "batch_stats_at_inference":
+        return gamma * (x - rm) / np.sqrt(rv + epsilon) + beta, rm, rv, None
+    axes = tuple(range(x.ndim - 1))
+    mean = x.mean(axis=axes)
+    var = x.var(axis=axes, ddof=1 if variant == "unbiased" else 0)
+    denominator = (np.sqrt(var) + epsilon) if variant == "eps_outside" else np.sqrt(var + epsilon)
+    out = gamma * (x - mean) / denominator + beta
+    if not training:
+        return out, rm, rv, None
+    if variant == "swapped_momentum":
+        return out, (1 - momentum) * rm + momentum * mean, (1 - momentum) * rv + momentum * var, {}
+    running_var_stat = x.var(axis=axes, ddof=1) if variant == "unbiased_running" else var
+    new_rm = momentum * rm + (1 - momentum) * mean
+    return out, new_rm, momentum * rv + (1 - momentum) * running_var_stat, {}
+
+
+def _bn_model(variant: str) -> Callable[..., tuple]:
+    def forward(x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any,
+                training: bool, momentum: float = 0.99, epsilon: float = 1e-3) -> tuple:
+        return _bn(x, gamma, beta, running_mean, running_var, training, momentum, epsilon,
+                   variant)
+
+    forward.__name__ = f"batchnorm_forward_{variant}"
+    return forward
+
+
+batchnorm_forward_unbiased_variance = _bn_model("unbiased")
+batchnorm_forward_epsilon_outside_sqrt = _bn_model("eps_outside")
+batchnorm_forward_swapped_momentum = _bn_model("swapped_momentum")
+batchnorm_forward_unbiased_running_variance = _bn_model("unbiased_running")
+batchnorm_forward_batch_stats_at_inference = _bn_model("batch_stats_at_inference")
+
+
+def batchnorm_backward_without_stat_terms(x: Any, gamma: Any, epsilon: float,
+                                          dout: Any) -> tuple:
+    """dx = gamma * dout / sqrt(var + eps): treats the batch mean and variance as constants.
+
+    Takes the forward inputs (the student's cache is opaque), not a cache."""
+    x, dout = _f(x), _f(dout)
+    axes = tuple(range(x.ndim - 1))
+    inv_std = 1 / np.sqrt(x.var(axis=axes) + epsilon)
+    x_hat = (x - x.mean(axis=axes)) * inv_std
+    return (_f(gamma) * inv_std * dout, (dout * x_hat).sum(axis=axes), dout.sum(axis=axes))
+
+
+# ---------------------------------------------------------------------------------------
+# Registry
+# ---------------------------------------------------------------------------------------
+
+MISTAKES: dict[str, dict[str, Callable[..., Any]]] = {
+    "softmax": {"softmax without subtracting the maximum (exp overflows)":
+                softmax_without_max_shift,
+                "softmax normalised over the whole array instead of along `axis`":
+                softmax_sum_over_everything},
+    "mean_squared_error": {"MSE with a factor 1/2": mse_with_half},
+    "binary_crossentropy": {"binary cross-entropy without clipping p to [eps, 1-eps]":
+                            bce_without_clipping,
+                            "clipping with a fixed 1e-7 instead of the `epsilon` argument":
+                            bce_clip_ignoring_epsilon},
+    "categorical_crossentropy": {
+        "categorical cross-entropy without renormalising the rows of y_pred":
+            cce_without_renormalising,
+        "categorical cross-entropy without clipping": cce_without_clipping,
+        "the sum over rows instead of the mean": cce_summed_over_rows},
+    "r2_score": {"R^2 without the constant-target rule (1.0 if perfect, else 0.0)":
+                 r2_without_constant_rule,
+                 "one R^2 over all elements instead of the average of per-column scores":
+                 r2_flattened},
+    "accuracy": {"argmax over axis 0 instead of axis 1": accuracy_argmax_axis0},
+    "mse_loss_and_grads": {"gradients without the factor 2": mse_grads_without_factor_2,
+                           "gradients summed instead of averaged over N":
+                           mse_grads_without_mean},
+    "gradient_descent": {"the loss recorded after each update instead of before":
+                         gd_history_after_update,
+                         "the bias b never updated": gd_bias_not_updated},
+    "least_squares": {"least squares without a column of ones for the bias":
+                      least_squares_without_bias},
+    "diagnose_learning_rate": {"no check for non-finite losses (NaN compares False)":
+                               diagnose_without_finite_check},
+    "standardize_fit": {"the sample standard deviation (ddof=1) instead of the population "
+                        "one (ddof=0)": standardize_fit_ddof1},
+    "standardize": {"dividing by std + epsilon instead of maximum(std, epsilon)":
+                    standardize_epsilon_added,
+                    "dividing by std without the epsilon floor": standardize_without_guard},
+    "min_max_fit": {"min and max swapped": min_max_fit_swapped},
+    "min_max_scale": {"dividing by max - min without the epsilon floor":
+                      min_max_scale_without_guard,
+                      "clipping the result to [0, 1]": min_max_scale_clipped},
+    "l1_penalty": {"the mean of |w| instead of the sum": l1_penalty_mean},
+    "l2_penalty": {"L2 with a factor 1/2 (Keras has none)": l2_penalty_with_half,
+                   "the norm ||w|| instead of the squared norm": l2_penalty_norm_not_squared},
+    "l1_l2_penalty": {"Keras 2's defaults l1 = l2 = 0.01 (Keras 3's L1L2 defaults to 0)":
+                      l1_l2_penalty_keras2_defaults,
+                      "L2 with a factor 1/2 (Keras has none)": l1_l2_penalty_with_half},
+    "l1_l2_penalty_grad": {"the L2 gradient without the factor 2": l1_l2_grad_without_2,
+                           "sign(0) taken as 1 instead of 0": l1_l2_grad_sign_zero_is_one},
+    "regularized_mse_loss_and_grads": {
+        "the penalty divided by N (Keras adds it undivided)": regmse_penalty_divided_by_n,
+        "the bias regularized too": regmse_bias_regularized,
+        "the penalty added to the loss but not to dw": regmse_penalty_without_gradient},
+    "dropout_forward": {
+        "dropout without the 1/(1-rate) scaling": dropout_forward_without_scaling,
+        "`rate` used as the KEEP probability (TF1's keep_prob)":
+            dropout_forward_rate_as_keep_prob,
+        "old-style dropout scaled by (1-rate) at inference": dropout_forward_scaled_at_inference},
+    "dropout_backward": {"dropout backward without the 1/(1-rate) scaling":
+                         dropout_backward_without_scaling,
+                         "the gradient passed through the dropped units instead of the kept "
+                         "ones": dropout_backward_drop_mask},
+    "sgd_update": {"Nesterov momentum with the OLD velocity instead of the new one":
+                   sgd_nesterov_with_old_velocity,
+                   "momentum ignored (plain SGD)": sgd_momentum_ignored},
+    "rmsprop_update": {"RMSprop with epsilon outside the square root":
+                       rmsprop_epsilon_outside_sqrt,
+                       "`centered` ignored": rmsprop_centered_ignored,
+                       "`momentum` ignored": rmsprop_momentum_ignored},
+    "adagrad_update": {"the Adagrad accumulator starting at 0 instead of "
+                       "initial_accumulator_value": adagrad_accumulator_from_zero,
+                       "Adagrad with epsilon outside the square root":
+                       adagrad_epsilon_outside_sqrt},
+    "adadelta_update": {"Adadelta without the learning_rate factor (the paper's rule)":
+                        adadelta_without_learning_rate},
+    "adam_update": {"Adam without bias correction": adam_without_bias_correction,
+                    "the textbook m_hat / (sqrt(v_hat) + eps) instead of Keras's "
+                    "epsilon-hat form": adam_textbook_epsilon,
+                    "`amsgrad` ignored": adam_amsgrad_ignored},
+    "clip_by_value": {"clipping only from above": clip_by_value_keeping_sign_only},
+    "clip_by_norm": {"clipnorm applied globally (one norm over all gradients)":
+                     clip_by_norm_global,
+                     "every gradient rescaled to norm c, even those already below it":
+                     clip_by_norm_always_rescaled},
+    "clip_by_global_norm": {"each gradient clipped by its own norm (that is clipnorm)":
+                            clip_by_global_norm_per_tensor},
+    "inverse_time_decay": {"iterations off by one": inverse_time_decay_off_by_one,
+                           "an exponential decay lr*(1-decay)**iterations":
+                           inverse_time_decay_exponential},
+    "batchnorm_forward": {
+        "batch norm with the unbiased variance (ddof=1)": batchnorm_forward_unbiased_variance,
+        "epsilon outside the square root": batchnorm_forward_epsilon_outside_sqrt,
+        "momentum applied to the batch statistic instead of the running one":
+            batchnorm_forward_swapped_momentum,
+        "the running variance updated with the unbiased variance (PyTorch's rule)":
+            batchnorm_forward_unbiased_running_variance,
+        "batch statistics used at inference": batchnorm_forward_batch_stats_at_inference},
+}
+
+
+def for_function(name: str) -> dict[str, Callable[..., Any]]:
+    """``{description: model}`` for one contract function (empty if none is modelled)."""
+    return dict(MISTAKES.get(name, {}))
+
+
+def values(name: str, compute: Callable[[Callable[..., Any]], Any]) -> dict[str, Any]:
+    """Every modelled mistake of ``name`` evaluated with ``compute(model)``.
+
+    ``compute`` runs a model the way the test runs the student (e.g. a whole optimizer
+    trajectory). A model that cannot handle the inputs is simply left out."""
+    result = {}
+    for description, model in MISTAKES.get(name, {}).items():
+        try:
+            with np.errstate(all="ignore"):
+                result[description] = compute(model)
+        except (ArithmeticError, ValueError, TypeError, IndexError):
+            continue
+    return result
