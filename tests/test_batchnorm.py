@@ -250,3 +250,12 @@ def test_cache_reused_twice_gives_same_gradients() -> None:
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
     assert to_numpy(first[0]).shape == p["x"].shape
+
+
+def test_float32_input_gives_float64() -> None:
+    p = {k: v.astype(np.float32) for k, v in _inputs(9, (5, 2, 2, 3)).items()}
+    out, rm, rv, cache = _forward(p, True)
+    assert out.dtype == rm.dtype == rv.dtype == np.float64
+    for grad in bn.batchnorm_backward(p["dout"], cache):
+        assert grad.dtype == np.float64
+    assert _forward(p, False)[0].dtype == np.float64

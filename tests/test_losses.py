@@ -263,3 +263,13 @@ def test_accuracy_matches_keras_categorical_accuracy(keras: ModuleType) -> None:
 
 def test_accuracy_list_labels() -> None:
     assert losses.accuracy([0, 1, 2, 2], [0, 2, 2, 2]) == 0.75
+
+
+def test_float32_and_int_inputs_give_float64() -> None:
+    z32 = np.array([[0.5, -1.0, 2.0]], dtype=np.float32)
+    assert losses.sigmoid(z32).dtype == np.float64
+    assert losses.softmax(z32).dtype == np.float64
+    assert losses.softmax([[1, 2, 3]]).dtype == np.float64
+    assert_python_float(losses.binary_crossentropy(np.array([1], np.int64), z32[:, :1] ** 2))
+    assert_python_float(losses.categorical_crossentropy([[0, 1, 0]], np.abs(z32)))
+    assert_python_float(losses.r2_score([1, 2, 3], [1, 2, 2]))

@@ -146,3 +146,18 @@ def test_min_max_epsilon_and_lists() -> None:
     np.testing.assert_array_equal(x_min, [1.0, 1.0])
     np.testing.assert_array_equal(x_max, [3.0, 2.0])
     assert x_min.dtype == np.float64
+
+
+def test_float32_input_gives_float64() -> None:
+    X32 = _data(0, 6, 3, True).astype(np.float32)
+    mean, std = nz.standardize_fit(X32)
+    x_min, x_max = nz.min_max_fit(X32)
+    for result in (
+        mean,
+        std,
+        x_min,
+        x_max,
+        nz.standardize(X32, mean, std),
+        nz.min_max_scale(X32, x_min, x_max),
+    ):
+        assert result.dtype == np.float64
