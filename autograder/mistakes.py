@@ -297,6 +297,17 @@ def dropout_forward_without_scaling(x: Any, rate: float, training: bool = True,
 def dropout_forward_rate_as_keep_prob(x: Any, rate: float, training: bool = True,
                                       rng: Any = None, mask: Any = None) -> tuple:
     """TF1's ``keep_prob`` reading: keeps with probability ``rate`` and divides by it."""
+    return _keep_prob_dropout(x, rate, training, rng, mask, divide_by_rate=True)
+
+
+def dropout_forward_mask_flipped(x: Any, rate: float, training: bool = True,
+                                 rng: Any = None, mask: Any = None) -> tuple:
+    """The mask drawn as ``rng.random(shape) < rate``: keeps with probability ``rate``."""
+    return _keep_prob_dropout(x, rate, training, rng, mask, divide_by_rate=False)
+
+
+def _keep_prob_dropout(x: Any, rate: float, training: bool, rng: Any, mask: Any,
+                       divide_by_rate: bool) -> tuple:
     x = _f(x)
     if not training:
         return x, None
@@ -306,7 +317,7 @@ def dropout_forward_rate_as_keep_prob(x: Any, rate: float, training: bool = True
     else:
         keep = np.asarray(mask).astype(bool)
     with np.errstate(all="ignore"):
-        return x * keep / rate, keep
+        return x * keep / (rate if divide_by_rate else 1 - rate), keep
 
 
 def dropout_forward_scaled_at_inference(x: Any, rate: float, training: bool = True,
@@ -339,13 +350,12 @@ def _slot(state: State, key: str, like: np.ndarray, start: float = 0.0) -> np.nd
     return _f(state[key]) if key in state else np.full_like(like, start)
 
 
-def sgd_nesterov_with_old_velocity(w: Any, g: Any, state: State, learning_rate: float = 0.01,
-                                   momentum: float = 0.0, nesterov: bool = False) -> tuple:
+def sgd_nesterov_as_classic(w: Any, g: Any, state: State, learning_rate: float = 0.01,
+                            momentum: float = 0.0, nesterov: bool = False) -> tuple:
+    """``w + m`` whatever ``nesterov`` says (Keras's Nesterov step uses the NEW m twice)."""
     w, g = _f(w), _f(g)
-    old = _slot(state, "m", w)
-    m = momentum * old - learning_rate * g
-    step = momentum * old - learning_rate * g if nesterov else m
-    return w + step, {"m": m}
+    m = momentum * _slot(state, "m", w) - learning_rate * g
+    return w + m, {"m": m}
 
 
 def sgd_momentum_ignored(w: Any, g: Any, state: State, learning_rate: float = 0.01,
@@ -615,13 +625,15 @@ MISTAKES: dict[str, dict[str, Callable[..., Any]]] = {
         "dropout without the 1/(1-rate) scaling": dropout_forward_without_scaling,
         "`rate` used as the KEEP probability (TF1's keep_prob)":
             dropout_forward_rate_as_keep_prob,
+        "the keep-mask drawn as rng.random(x.shape) < rate (it must be >= rate: rate is the "
+        "DROP probability)": dropout_forward_mask_flipped,
         "old-style dropout scaled by (1-rate) at inference": dropout_forward_scaled_at_inference},
     "dropout_backward": {"dropout backward without the 1/(1-rate) scaling":
                          dropout_backward_without_scaling,
                          "the gradient passed through the dropped units instead of the kept "
                          "ones": dropout_backward_drop_mask},
-    "sgd_update": {"Nesterov momentum with the OLD velocity instead of the new one":
-                   sgd_nesterov_with_old_velocity,
+    "sgd_update": {"nesterov=True treated as classic momentum (or the look-ahead taken "
+                   "with the OLD velocity, which is the same thing)": sgd_nesterov_as_classic,
                    "momentum ignored (plain SGD)": sgd_momentum_ignored},
     "rmsprop_update": {"RMSprop with epsilon outside the square root":
                        rmsprop_epsilon_outside_sqrt,
