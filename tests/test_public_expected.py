@@ -1,0 +1,26 @@
+"""The public suites' expected.npz is what `python -m autograder.suites.public.generate`
+makes from the current solutions (a stale file would mislead students)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.suites.public import generate
+
+
+def test_public_expected_is_fresh():
+    fresh = generate.compute()
+    with np.load(generate.EXPECTED_PATH, allow_pickle=False) as data:
+        stored = {key: data[key] for key in data.files}
+    assert sorted(stored) == sorted(fresh), "run `python -m autograder.suites.public.generate`"
+    for key, value in fresh.items():
+        assert stored[key].dtype == value.dtype, key
+        # Bitwise equality would tie the file to one BLAS; 1e-12 still catches any change.
+        np.testing.assert_allclose(stored[key], value, rtol=1e-12, atol=1e-14, err_msg=key)
+
+
+def test_public_expected_loads_without_pickle():
+    from autograder.suites import public
+
+    assert public.case("gd")["epochs"] == 20
+    assert isinstance(public.case("dropout")["rate"], float)
