@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-mb", type=int, default=1536)
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # Only our plugin: third-party ones (hypothesis, xdist...) cost seconds at start-up and
+    # have no business in a grading run.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     import pytest  # imported late: argparse errors should not pay for it
 
     code = pytest.main(pytest_args(

@@ -1,0 +1,238 @@
+"""The grader end to end: fair to correct work, exact about mistakes, sane outputs.
+
+Both sides of every claim: the reference and an independently written implementation get
+full marks; every sample mistake loses exactly the points of the functions it breaks.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import report
+from autograder.contract import CONTRACT, MODULES, REPO_ROOT, qualified_functions
+from autograder.engine import GradeOptions, grade_many, grade_submission
+from autograder.samples import catalog
+
+INDEPENDENT = REPO_ROOT / "tests" / "independent"
+OPTIONS = GradeOptions()
+
+
+@pytest.fixture(scope="module")
+def graded_samples(tmp_path_factory) -> dict:
+    """Every bundled sample graded once, two at a time, as `dltips demo` does."""
+    root = tmp_path_factory.mktemp("samples")
+    sources = catalog.materialize(root / "submissions")
+    results = grade_many(sources, root / "out", OPTIONS, jobs=2)
+    return {"out": root / "out", "results": {r.name: r for r in results}}
+
+
+def _failing(results: dict) -> set[str]:
+    return {tag for tag, ok in report.function_status(results).items() if not ok}
+
+
+def _max_points(results: dict) -> float:
+    return sum(t["max_score"] for t in results["tests"])
+
+
+# ---------------------------------------------------------------------------------------
+# Fairness
+# ---------------------------------------------------------------------------------------
+
+
+def test_reference_gets_full_marks(graded_samples):
+    results = graded_samples["results"]["reference"].results
+    failed = [(t["name"], t["output"]) for t in results["tests"] if t["status"] != "passed"]
+    assert failed == []
+    assert results["score"] == _max_points(results) > 0
+
+
+def test_independent_implementation_gets_full_marks():
+    """Written from the contract alone, so full marks prove the tests ask nothing more."""
+    results = grade_submission(INDEPENDENT, OPTIONS).results
+    failed = [(t["name"], t["output"]) for t in results["tests"] if t["status"] != "passed"]
+    assert failed == []
+    assert results["score"] == _max_points(results)
+
+
+def test_every_contract_function_is_graded(graded_samples):
+    results = graded_samples["results"]["reference"].results
+    assert set(report.function_status(results)) == set(qualified_functions())
+
+
+# ---------------------------------------------------------------------------------------
+# Mistakes cost exactly their functions
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sample", catalog.SAMPLES, ids=lambda s: s.name)
+def test_sample_loses_exactly_its_functions(graded_samples, sample):
+    results = graded_samples["results"][sample.name].results
+    assert _failing(results) == set(sample.expected_failing)
+    lost = sum(t["max_score"] for t in results["tests"] if t["status"] != "passed")
+    assert results["score"] == pytest.approx(_max_points(results) - lost)
+
+
+def test_stubs_fail_as_not_implemented(graded_samples):
+    tests = graded_samples["results"]["stubs"].results["tests"]
+    assert {t["extra_data"]["kind"] for t in tests} == {"not_implemented"}
+    assert all("NotImplementedError" in t["output"] for t in tests)
+    assert graded_samples["results"]["stubs"].score == 0
+
+
+def test_missing_module_and_syntax_error_are_named(graded_samples):
+    missing = graded_samples["results"]["missing_batchnorm"].results
+    kinds = {t["extra_data"]["kind"] for t in missing["tests"] if t["status"] != "passed"}
+    assert kinds == {"missing_module"}
+    assert "not submitted: batchnorm.py" in missing["output"]
+    broken = graded_samples["results"]["syntax_error_normalization"].results
+    outputs = [t["output"] for t in broken["tests"] if t["status"] != "passed"]
+    assert outputs and all("SyntaxError" in o and "line" in o for o in outputs)
+
+
+def test_feedback_names_the_mistake(graded_samples):
+    results = graded_samples["results"]["adam_no_bias_correction"].results
+    failed = [t for t in results["tests"] if t["status"] != "passed"]
+    assert failed
+    assert any("bias correction" in t["output"] for t in failed)
+    assert all("max abs error" in t["output"] or "differ" in t["output"] for t in failed)
+
+
+# ---------------------------------------------------------------------------------------
+# Output files
+# ---------------------------------------------------------------------------------------
+
+
+def test_results_json_follows_gradescope_schema(graded_samples):
+    out = graded_samples["out"]
+    data = json.loads((out / "adam_no_bias_correction" / "results.json").read_text())
+    assert {"score", "execution_time", "output", "tests", "visibility"} <= set(data)
+    for test in data["tests"]:
+        assert {"name", "score", "max_score", "status", "output", "visibility", "tags"} <= set(
+            test)
+        assert test["status"] in ("passed", "failed")
+        assert test["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
+        module = test["tags"][0]
+        assert module in MODULES
+        assert test["tags"][1:] and all(
+            tag.split(".")[0] == module and tag.split(".")[1] in CONTRACT[module]
+            for tag in test["tags"][1:])
+        assert 0 <= test["score"] <= test["max_score"]
+    assert data["score"] == pytest.approx(sum(t["score"] for t in data["tests"]))
+
+
+def test_grades_csv_has_a_row_per_submission(graded_samples):
+    out = graded_samples["out"]
+    with (out / "grades.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["submission"] for r in rows] == [s.name for s in catalog.SAMPLES]
+    for row in rows:
+        result = graded_samples["results"][row["submission"]]
+        assert float(row["total"]) == pytest.approx(result.score)
+        assert sum(float(row[m]) for m in MODULES) == pytest.approx(result.score)
+
+
+def test_summary_figure_and_feedback_exist(graded_samples):
+    out = graded_samples["out"]
+    assert (out / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    feedback = (out / "adagrad_accumulator_from_zero" / "feedback.md").read_text()
+    assert "adagrad_update" in feedback and "What to fix" in feedback
+    assert "Every test passed" in (out / "reference" / "feedback.md").read_text()
+
+
+def test_class_pass_rates_show_what_the_class_missed(graded_samples):
+    rates = report.class_pass_rates(list(graded_samples["results"].values()))
+    # stubs fail everything; every function is failed by at least that one submission.
+    assert all(rate < 1.0 for rate in rates.values())
+    assert rates["optimizers.adam_update"] < rates["losses.sigmoid"]
+
+
+# ---------------------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------------------
+
+
+def _zip_dir(source: Path, target: Path, prefix: str = "") -> Path:
+    with zipfile.ZipFile(target, "w") as archive:
+        for path in sorted(source.iterdir()):
+            archive.write(path, prefix + path.name)
+    return target
+
+
+def test_zip_with_a_wrapping_folder_grades_like_the_directory(tmp_path):
+    submission = tmp_path / "alice"
+    submission.mkdir()
+    shutil.copy2(REPO_ROOT / "solutions" / "dropout.py", submission / "dropout.py")
+    direct = grade_submission(submission, GradeOptions(modules=("dropout",))).results
+    zipped = grade_submission(_zip_dir(submission, tmp_path / "alice.zip", "alice/"),
+                              GradeOptions(modules=("dropout",))).results
+    assert direct["score"] == zipped["score"] == _max_points(direct) > 0
+
+
+def test_symlink_to_the_solutions_is_not_graded(tmp_path):
+    submission = tmp_path / "mallory"
+    submission.mkdir()
+    (submission / "dropout.py").symlink_to(REPO_ROOT / "solutions" / "dropout.py")
+    results = grade_submission(submission, GradeOptions(modules=("dropout",))).results
+    assert results["score"] == 0
+    assert "not a regular file" in results["output"]
+
+
+def test_zip_slip_and_links_in_a_zip_are_ignored(tmp_path):
+    target = tmp_path / "evil.zip"
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("../../dropout.py", "raise SystemExit")
+        link = zipfile.ZipInfo("losses.py")
+        link.external_attr = (0o120777 << 16)
+        archive.writestr(link, str(REPO_ROOT / "solutions" / "losses.py"))
+    results = grade_submission(target, GradeOptions(modules=("dropout", "losses"))).results
+    assert results["score"] == 0
+    assert not (tmp_path.parent / "dropout.py").exists()
+
+
+def test_a_broken_zip_is_a_recorded_zero_not_a_crash(tmp_path):
+    bad = tmp_path / "bob.zip"
+    bad.write_bytes(b"PK\x03\x04 this is not really a zip")
+    result = grade_submission(bad, OPTIONS, out_dir=tmp_path / "out")
+    assert result.score == 0
+    assert (tmp_path / "out" / "bob" / "results.json").exists()
+
+
+def test_planted_conftest_is_never_collected(tmp_path):
+    submission = tmp_path / "eve"
+    submission.mkdir()
+    shutil.copy2(REPO_ROOT / "solutions" / "dropout.py", submission / "dropout.py")
+    marker = tmp_path / "conftest-ran"
+    (submission / "conftest.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\n"
+        "import pytest\n"
+        "@pytest.hookimpl(hookwrapper=True)\n"
+        "def pytest_runtest_makereport(item, call):\n"
+        "    outcome = yield\n"
+        "    outcome.get_result().outcome = 'passed'\n")
+    (submission / "losses.py").write_text("def sigmoid(z):\n    return 0\n")
+    results = grade_submission(submission, GradeOptions(modules=("dropout", "losses"))).results
+    assert not marker.exists()
+    losses = [t for t in results["tests"] if t["tags"][0] == "losses"]
+    assert losses and all(t["status"] == "failed" for t in losses)
+
+
+def test_one_hanging_function_costs_only_its_tests(tmp_path):
+    submission = tmp_path / "slow"
+    submission.mkdir()
+    source = (REPO_ROOT / "solutions" / "dropout.py").read_text()
+    source = source.replace('    """Backward pass of inverted dropout (training mode).',
+                            '    while True:\n        pass\n'
+                            '    """Backward pass of inverted dropout (training mode).')
+    (submission / "dropout.py").write_text(source)
+    options = GradeOptions(modules=("dropout",), call_timeout=1.0)
+    results = grade_submission(submission, options).results
+    failing = _failing(results)
+    assert failing == {"dropout.dropout_backward"}
+    kinds = {t["extra_data"]["kind"] for t in results["tests"] if t["status"] != "passed"}
+    assert kinds == {"timeout"}
