@@ -47,7 +47,7 @@ def pytest_args(
         "-p", "autograder.plugin",
         "-p", "no:cacheprovider",
         "-p", "no:randomly",
-        "-q", "--no-header", "-rN", "--tb=no",
+        "-q", "--no-header", "-rN", "--tb=no", "--assert=plain",
         f"--dltips-submission={submission}",
         f"--dltips-results={results}",
         f"--dltips-isolation={isolation}",
