@@ -26,6 +26,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def _say_error(line: str) -> None:
+    """One unwrapped line on stderr (rich would wrap long paths)."""
+    print(line, file=sys.stderr)
+
+
 class UsageFailure(Exception):
     """Bad usage: reported as one line on stderr with exit status 2."""
 
@@ -132,8 +137,8 @@ def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, job
     console.print(f"Wrote {out}/<submission>/results.json and feedback.md, "
                   f"{out}/grades.csv, {out}/summary.png")
     if errors:
-        err_console.print(f"dltips: the grader failed on {len(errors)} submission(s): "
-                          f"{', '.join(errors)} (see their results.json)")
+        _say_error(f"dltips: the grader failed on {len(errors)} submission(s): "
+                   f"{', '.join(errors)} (see their results.json)")
         return 1
     return 0
 
@@ -219,8 +224,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     if args.check:
         stale = release.stale_stubs()
         if stale:
-            err_console.print(f"dltips: stale stubs: {', '.join(stale)} "
-                              "(run `dltips release stubs`)")
+            _say_error(f"dltips: stale stubs: {', '.join(stale)} (run `dltips release stubs`)")
             return 1
         console.print("assignments/ is up to date with solutions/")
         return 0
@@ -244,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except UsageFailure as error:
-        err_console.print(f"dltips: error: {error}", highlight=False)
+        _say_error(f"dltips: error: {error}")
         return 2
 
 
