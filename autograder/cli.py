@@ -108,11 +108,21 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not gradable:
         raise UsageFailure("nothing gradable: no submission holds any module file "
                            f"({', '.join(m + '.py' for m in MODULES)})")
+    _instructor_only("autograder.suites.hidden")
     return _grade_and_report(list(args.submissions), args.out, _options(args, "hidden"),
                              args.jobs)
 
 
+def _instructor_only(module: str) -> None:
+    """The student release ships without samples, references and hidden suites."""
+    part = Path(__file__).resolve().parent.joinpath(*module.split(".")[1:])
+    if not part.exists():
+        raise UsageFailure("this command needs the instructor's repository "
+                           "(it is not part of the student release)")
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    _instructor_only("autograder.samples")
     from autograder.samples.catalog import materialize
 
     submissions_dir = args.out / "submissions"
@@ -234,6 +244,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_references(args: argparse.Namespace) -> int:
+    _instructor_only("autograder.references")
     from autograder.references import generate
 
     return int(generate.main() or 0)

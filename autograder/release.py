@@ -115,9 +115,25 @@ def stale_stubs(root: Path = REPO_ROOT) -> list[str]:
     return stale
 
 
-# What a student tree holds, relative to the repository; everything else stays private.
-_STUDENT_FILES = ("README.md",)
-_PRIVATE_ENGINE_PARTS = ("suites/hidden", "references", "samples", "mistakes.py")
+STUDENT_README = """\
+# dltips: Keras Application & Tips (1), your exercises
+
+Seven small numpy modules in `assignments/`, each matching what Keras 3 computes:
+losses, gradient_descent, normalization, regularization, dropout, optimizers, batchnorm.
+
+1. Install once (Python 3.11+): `python3 -m pip install -e .`
+2. Open a module in `assignments/`, read each function's docstring (it is the contract the
+   grader checks: names, parameters, shapes, formulas, edge cases) and replace its
+   `raise NotImplementedError(...)` line with your code.
+3. Run the visible checks: `dltips check` (all modules) or `dltips check optimizers`.
+   Each row shows the points, what failed, by how much, and a hint.
+4. Submit the files in `assignments/` as your instructor says (nbgrader or Gradescope).
+
+The hidden tests check only what the docstrings state, on more inputs and edge cases than
+the visible checks, so a function that follows its docstring gets full marks.
+"""
+_PRIVATE_ENGINE_PARTS = ("suites/hidden", "suites/public/generate.py", "references", "samples",
+                         "mistakes.py")
 
 
 def build_student_release(out: Path, root: Path = REPO_ROOT) -> Path:
@@ -135,9 +151,7 @@ def build_student_release(out: Path, root: Path = REPO_ROOT) -> Path:
         (out / "assignments" / f"{module}.py").write_text(stub_text(module, root), "utf-8")
     (out / "assignments" / "__init__.py").write_text("", encoding="utf-8")
     shutil.copytree(root / "autograder", out / "autograder", ignore=_ignore_private(root))
-    for name in _STUDENT_FILES:
-        if (root / name).exists():
-            shutil.copy2(root / name, out / name)
+    (out / "README.md").write_text(STUDENT_README, encoding="utf-8")
     (out / "pyproject.toml").write_text(_student_pyproject(root), encoding="utf-8")
     return out
 

@@ -137,3 +137,23 @@ def test_student_release_holds_nothing_private(tmp_path):
     region_lines = {line for line in region_lines if not any(line in h for h in hints)}
     texts = "\n".join(p.read_text(errors="replace") for p in out.rglob("*.py"))
     assert [line for line in region_lines if line in texts] == []
+
+
+def test_student_release_checks_work_without_the_instructor_files(tmp_path):
+    """`dltips check` inside the student tree, importing only the student tree."""
+    import os
+    import subprocess
+    import sys
+
+    out = release.build_student_release(tmp_path / "student")
+    env = {**os.environ, "PYTHONPATH": str(out)}
+    where = subprocess.run([sys.executable, "-c", "import autograder; print(autograder.__file__)"],
+                           cwd=out, env=env, capture_output=True, text=True)
+    assert where.stdout.strip().startswith(str(out))
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", "check", "dropout"],
+                          cwd=out, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "NotImplementedError" in done.stdout and "0 /" in done.stdout
+    demo = subprocess.run([sys.executable, "-m", "autograder.cli", "demo"], cwd=out, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert demo.returncode == 2 and "student release" in demo.stderr
