@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -53,6 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 _RECORDS = pytest.StashKey[list]()
 _SESSION = pytest.StashKey[StudentSession]()
+_WARM_UP = pytest.StashKey[threading.Thread]()
 
 
 # ---------------------------------------------------------------------------------------
@@ -60,22 +62,48 @@ _SESSION = pytest.StashKey[StudentSession]()
 # ---------------------------------------------------------------------------------------
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start the worker now, so its interpreter boots while pytest collects the suite."""
+    config = session.config
+    submission = config.getoption("--dltips-submission")
+    if not submission:
+        return
+    student_session = StudentSession(
+        submission,
+        isolation=config.getoption("--dltips-isolation"),
+        call_timeout=config.getoption("--dltips-call-timeout"),
+        wall_cap=config.getoption("--dltips-wall-cap"),
+        memory_limit=config.getoption("--dltips-memory-mb") * 2**20,
+    )
+    config.stash[_SESSION] = student_session
+    # A harmless request that runs no student code; its failure is the first test's to report.
+    warm = threading.Thread(target=_warm_up, args=(student_session,), daemon=True)
+    warm.start()
+    config.stash[_WARM_UP] = warm
+
+
+def _warm_up(student_session: StudentSession) -> None:
+    try:
+        student_session.worker_stats()
+    except Exception:  # noqa: BLE001 - any problem resurfaces, specifically, in the tests
+        pass
+
+
 @pytest.fixture(scope="session")
 def _student_session(pytestconfig: pytest.Config) -> Iterator[StudentSession]:
-    submission = pytestconfig.getoption("--dltips-submission")
-    if not submission:
+    session = pytestconfig.stash.get(_SESSION, None)
+    if session is None:
         raise pytest.UsageError("--dltips-submission is required to run a grading suite")
-    session = StudentSession(
-        submission,
-        isolation=pytestconfig.getoption("--dltips-isolation"),
-        call_timeout=pytestconfig.getoption("--dltips-call-timeout"),
-        wall_cap=pytestconfig.getoption("--dltips-wall-cap"),
-        memory_limit=pytestconfig.getoption("--dltips-memory-mb") * 2**20,
-    )
-    pytestconfig.stash[_SESSION] = session
+    pytestconfig.stash[_WARM_UP].join()  # the session is not shared between threads
     try:
         yield session
     finally:
+        session.close()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION, None)
+    if session is not None:  # e.g. a collection error: no test ever used the session
         session.close()
 
 
