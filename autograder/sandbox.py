@@ -189,6 +189,17 @@ def user_status() -> tuple[bool, str]:
     return probe("user")
 
 
+def level_status(level: str) -> tuple[bool, str]:
+    """Whether ``level`` works here (probed once) and, when it does not, why."""
+    if level == "bwrap":
+        return bwrap_status()
+    if level == "user":
+        return user_status()
+    if level == "none":
+        return True, "always available"
+    raise ValueError(f"unknown isolation level {level!r}")
+
+
 def clear_probe_cache() -> None:
     """Forget probe results (tests change the machine's state between probes)."""
     bwrap_status.cache_clear()
@@ -555,6 +566,9 @@ def site_dirs() -> list[Path]:
     if site.ENABLE_USER_SITE:
         found.append(site.getusersitepackages())
     found += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    # Also the system Pythons' package directories under /usr, which our bind exposes.
+    for pattern in ("lib/python3*/*-packages", "local/lib/python3*/*-packages"):
+        found += [str(p) for p in Path("/usr").glob(pattern)]
     return list(dict.fromkeys(Path(os.path.realpath(p)) for p in found))
 
 
@@ -668,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
         print("added o+x to: " + (", ".join(map(str, changed)) or "nothing (none needed)"))
         return 0
     for level in LEVELS[:2]:
-        ok, why = bwrap_status() if level == "bwrap" else user_status()
+        ok, why = level_status(level)
         print(f"{level}: {'available' if ok else 'unavailable: ' + why}")
     print(resolve_isolation("auto").note)
     return 0

@@ -115,6 +115,7 @@ class Server:
     def __init__(self, rfd: int, wfd: int, root: str, protocol: ModuleType) -> None:
         self.rfd, self.wfd, self.root = rfd, wfd, root
         self.p = protocol
+        self.pid = os.getpid()
         self.modules: dict[str, ModuleType] = {}
         self.failures: dict[str, Failure] = {}
 
@@ -200,8 +201,15 @@ class Server:
         try:
             result = func(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - any student failure, SystemExit included
+            self.exit_if_forked()
             raise self.call_failure(name, exc) from None
+        self.exit_if_forked()
         return self.encode_result(name, result)
+
+    def exit_if_forked(self) -> None:
+        """A child the student forked must not come back here and serve requests too."""
+        if os.getpid() != self.pid:
+            os._exit(0)
 
     def lookup(self, mod: ModuleType, module: str, function: str) -> Any:
         try:
@@ -278,6 +286,7 @@ class Server:
             self.failures[module] = failure
             raise
         finally:
+            self.exit_if_forked()
             flush_stdio()
         self.send({"id": req_id, "status": "event", "event": "import_done"})
         self.modules[module] = mod

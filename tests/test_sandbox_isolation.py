@@ -1,0 +1,377 @@
+"""Isolation: what a hostile submission can see, reach, change and leave behind, per level.
+
+The strongest level (bwrap) must stop every attack in tests/hostile/; the fallback levels
+are tested for what they promise in SECURITY.md, and a few 'none'-level controls show that
+each probe really detects the attack when nothing stops it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import stat
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import numpy.testing
+import pytest
+
+from autograder import sandbox
+from autograder.session import StudentError, StudentSession
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+Y_TRUE, Y_PRED = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0])
+MSE = 4.0 / 3.0
+SERVER_FRAMES = {"call", "handle", "reply", "serve", "main", "<module>"}
+
+
+def require_level(level: str) -> str:
+    """Skip unless ``level`` works here; the user level gets its documented o+x grant."""
+    if level == "user" and os.geteuid() == 0 and sandbox.traverse_blockers(sandbox.python_paths()):
+        sandbox.grant_traverse()  # SECURITY.md: only the search bit, e.g. on /root
+    ok, why = sandbox.level_status(level)
+    if not ok:
+        pytest.skip(f"isolation level {level!r} unavailable here: {why}")
+    return level
+
+
+@pytest.fixture(params=sandbox.LEVELS)
+def level(request: pytest.FixtureRequest) -> str:
+    return require_level(request.param)
+
+
+@pytest.fixture(params=["bwrap", "user"])
+def strong(request: pytest.FixtureRequest) -> str:
+    """The levels that promise to protect other submissions and the grader's files."""
+    return require_level(request.param)
+
+
+def hostile(name: str, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(HOSTILE / name, tmp_path / name))
+
+
+def honest_still_works(session: StudentSession) -> None:
+    assert session.call("losses", "mse", Y_TRUE, Y_PRED) == pytest.approx(MSE)
+
+
+def bad_return(session: StudentSession, function: str, *args: object) -> StudentError:
+    with pytest.raises(StudentError) as info:
+        session.call("losses", function, *(args or (Y_TRUE,)))
+    assert info.value.kind == "bad_return"
+    return info.value
+
+
+@pytest.fixture
+def world_readable_tmp() -> Iterator[Path]:
+    """A directory any uid can read (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="dltips-test-"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+# ----- choosing the level ----------------------------------------------------------------------
+@pytest.fixture
+def fresh_probes() -> Iterator[None]:
+    sandbox.clear_probe_cache()
+    yield
+    sandbox.clear_probe_cache()
+
+
+def test_auto_uses_the_strongest_level_available():
+    require_level("bwrap")
+    choice = sandbox.resolve_isolation("auto")
+    assert choice.level == "bwrap" and "bubblewrap" in choice.note
+
+
+def test_missing_bwrap_raises_when_asked_for_and_degrades_auto(monkeypatch, fresh_probes):
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name, **kw: None)
+    with pytest.raises(sandbox.IsolationUnavailable, match="bwrap program is not installed"):
+        sandbox.resolve_isolation("bwrap")
+    choice = sandbox.resolve_isolation("auto")
+    if os.geteuid() == 0 and sandbox.level_status("user")[0]:
+        assert choice.level == "user" and "bwrap unavailable" in choice.note
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
+    sandbox.clear_probe_cache()
+    fallback = sandbox.resolve_isolation("auto")
+    assert fallback.level == "none" and fallback.note.startswith("WARNING")
+    with pytest.raises(sandbox.IsolationUnavailable, match="needs root"):
+        sandbox.resolve_isolation("user")
+    with pytest.raises(ValueError):
+        sandbox.resolve_isolation("docker")
+
+
+def test_session_reports_the_level_in_force(level, tmp_path):
+    (tmp_path / "m.py").write_text("import os\n\ndef who():\n    return os.getuid()\n")
+    with StudentSession(tmp_path, isolation=level) as session:
+        assert session.isolation_level == level
+        assert level in session.isolation_note
+        uid = session.call("m", "who")
+        if level != "none" and os.geteuid() == 0:
+            assert uid == session._res.scratch.uid and uid >= 100_000
+
+
+# ----- the private copy ------------------------------------------------------------------------
+def test_copy_skips_symlinks_bytecode_and_special_files(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("answer key")
+    sub = tmp_path / "sub"
+    (sub / "__pycache__").mkdir(parents=True)
+    (sub / "__pycache__" / "losses.cpython-311.pyc").write_bytes(b"\0" * 16)
+    (sub / "losses.py").write_text("def f():\n    return open('link.txt').read()\n")
+    (sub / "link.txt").symlink_to(secret)
+    os.mkfifo(sub / "pipe")
+    with StudentSession(sub, isolation="none") as session:
+        copy = session._res.scratch.cwd
+        assert sorted(p.name for p in copy.iterdir()) == ["losses.py"]
+        assert any("symbolic links" in w for w in session.copy_warnings)
+        with pytest.raises(StudentError) as info:
+            session.call("losses", "f")
+        assert "FileNotFoundError" in info.value.message
+
+
+def test_each_session_gets_its_own_uid_and_releases_it(tmp_path):
+    require_level("user")
+    (tmp_path / "m.py").write_text("def f():\n    return 1\n")
+    with StudentSession(tmp_path, isolation="user") as a, \
+            StudentSession(tmp_path, isolation="user") as b:
+        uid_a, uid_b = a._res.scratch.uid, b._res.scratch.uid
+        claim = a._res.scratch.claim
+        assert uid_a != uid_b and claim is not None and claim.exists()
+        assert a.call("m", "f") == b.call("m", "f") == 1
+    assert not claim.exists()
+
+
+# ----- reading what it should not --------------------------------------------------------------
+def test_bwrap_view_holds_nothing_of_the_grader(tmp_path):
+    require_level("bwrap")
+    repo = str(sandbox.REPO_ROOT)
+    site = str(sandbox.numpy_dir().parent)
+    with StudentSession(hostile("read_secrets", tmp_path), isolation="bwrap",
+                        call_timeout=30) as session:
+        found = session.call("losses", "softmax", Y_TRUE, extra_paths=[
+            f"{repo}/solutions/losses.py", f"{repo}/autograder/session.py",
+            str(tmp_path / "read_secrets" / "losses.py"), "/etc/passwd", "/root/.bashrc"])
+        # Only the worker's own (public) code and console scripts in Python's bin/.
+        public = {f"{sandbox.SANDBOX_WORKER}/{name}" for name in sandbox.WORKER_FILES}
+        scripts = str(Path(sys.prefix) / "bin") + "/"
+        assert [p for p in found if p not in public and not p.startswith(scripts)] == []
+        seen = session.call("losses", "listing", ["/", "/root", "/work", repo, site, "/tmp"])
+        assert set(seen["/"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32",
+                                  "opt", "proc", "root", "sbin", "submission", "tmp", "usr"}
+        assert seen["/work"] is None and seen[repo] is None and seen["/tmp"] == []
+        assert set(seen[site]) <= {"numpy", "numpy.libs"}  # the rest of site-packages masked
+        honest_still_works(session)
+
+
+def test_user_level_cannot_read_private_dirs(tmp_path, world_readable_tmp):
+    require_level("user")
+    private = world_readable_tmp / "solutions"
+    private.mkdir(mode=0o755)
+    (private / "losses.py").write_text("ANSWER = 42\n")
+    (world_readable_tmp / "public.txt").write_text("visible")
+    for path in (private / "losses.py", world_readable_tmp / "public.txt"):
+        os.chmod(path, 0o644)
+    with StudentSession(hostile("read_secrets", tmp_path), isolation="user",
+                        private_dirs=(private,)) as session:
+        found = session.call("losses", "softmax", Y_TRUE, roots=(), extra_paths=[
+            str(private / "losses.py"), str(world_readable_tmp / "public.txt"),
+            str(tmp_path / "read_secrets" / "losses.py")])
+        # Only the deliberately public control file: the probe does detect reads.
+        assert found == [str(world_readable_tmp / "public.txt")]
+        assert stat.S_IMODE(private.stat().st_mode) & 0o077 == 0
+        for repo_private in sandbox.PRIVATE_DIRS:
+            if repo_private.exists():
+                assert stat.S_IMODE(repo_private.stat().st_mode) & 0o077 == 0
+        honest_still_works(session)
+
+
+def test_none_level_control_can_read_everything(tmp_path, world_readable_tmp):
+    (world_readable_tmp / "secret.txt").write_text("x")
+    with StudentSession(hostile("read_secrets", tmp_path), isolation="none") as session:
+        found = session.call("losses", "softmax", Y_TRUE, roots=(),
+                             extra_paths=[str(world_readable_tmp / "secret.txt")])
+        assert found == [str(world_readable_tmp / "secret.txt")]
+
+
+# ----- network ----------------------------------------------------------------------------------
+@pytest.fixture
+def listener() -> Iterator[int]:
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    yield server.getsockname()[1]
+    server.close()
+
+
+def test_bwrap_has_no_network(tmp_path, listener):
+    require_level("bwrap")
+    with StudentSession(hostile("network", tmp_path), isolation="bwrap") as session:
+        # 192.0.2.1 is TEST-NET-1 (never routed); inside the empty network namespace the
+        # attempt fails at once without a packet leaving.
+        assert session.call("losses", "softmax", Y_TRUE,
+                            [("127.0.0.1", listener), ("192.0.2.1", 80)]) == []
+        honest_still_works(session)
+
+
+def test_none_level_control_reaches_the_loopback(tmp_path, listener):
+    with StudentSession(hostile("network", tmp_path), isolation="none") as session:
+        assert session.call("losses", "softmax", Y_TRUE,
+                            [("127.0.0.1", listener)]) == [["127.0.0.1", listener]]
+
+
+# ----- processes --------------------------------------------------------------------------------
+def processes_with(token: str) -> list[int]:
+    found = []
+    for pid in sandbox.live_pids():
+        try:
+            if token.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.parametrize("function", ["softmax", "fork_many"])
+def test_detached_children_are_gone_after_close(level, tmp_path, function):
+    token = f"{random.randrange(9000, 9999)}.{random.randrange(10**6):06d}"  # sleep's argument
+    session = StudentSession(hostile("detached_child", tmp_path), isolation=level)
+    try:
+        session.call("losses", function, Y_TRUE, token)
+        deadline = time.monotonic() + 5
+        while len(processes_with(token)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)  # the grandchildren may not have reached exec yet
+        assert len(processes_with(token)) >= 3  # they really started, detached or not
+        honest_still_works(session)
+    finally:
+        session.close()
+    assert processes_with(token) == []
+
+
+# ----- writing where it should not --------------------------------------------------------------
+def test_results_files_land_only_in_private_places(level, tmp_path, request):
+    sub = hostile("results_file", tmp_path)
+    outside = tmp_path / "grading-out"
+    outside.mkdir()
+    before = Path("/tmp/results.json").exists()
+    if not before:
+        request.addfinalizer(lambda: Path("/tmp/results.json").unlink(missing_ok=True))
+    with StudentSession(sub, isolation=level) as session:
+        cwd = session._res.scratch.visible_cwd
+        written = session.call("losses", "softmax", Y_TRUE,
+                               [str(outside / "results.json"), str(sub / "results.json")])
+        honest_still_works(session)
+    outside_written = (outside / "results.json").exists() or (sub / "results.json").exists()
+    if level == "none":
+        assert outside_written  # control: nothing stops it at this level
+        for path in (outside / "results.json", sub / "results.json"):
+            path.unlink(missing_ok=True)
+        return
+    assert not outside_written
+    allowed = {f"{cwd}/results.json"} | ({"/tmp/results.json"} if level == "bwrap" else set())
+    assert set(written) - {"/tmp/results.json"} <= allowed
+    if level == "bwrap":
+        assert Path("/tmp/results.json").exists() == before  # its /tmp was private
+    else:
+        assert f"{cwd}/../results.json" not in written  # the scratch root is not its own
+
+
+def test_bwrap_cannot_write_outside_its_copy(tmp_path):
+    require_level("bwrap")
+    (tmp_path / "writes.py").write_text(
+        "def attempt(paths):\n"
+        "    ok = []\n"
+        "    for p in paths:\n"
+        "        try:\n"
+        "            open(p, 'a').close()\n"
+        "            ok.append(p)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return ok\n")
+    targets = ["/x", "/usr/x", "/opt/dltips-worker/server.py", "/opt/dltips-worker/x",
+               f"{sandbox.numpy_dir()}/x.py", "/root/x", "/submission/ok.txt", "/tmp/ok.txt"]
+    with StudentSession(tmp_path, isolation="bwrap") as session:
+        assert session.call("writes", "attempt", targets) == ["/submission/ok.txt", "/tmp/ok.txt"]
+
+
+def test_neighbours_are_untouched(strong, tmp_path):
+    neighbour = tmp_path / "neighbour"
+    neighbour.mkdir()
+    shutil.copy(HOSTILE / "os_exit_call" / "losses.py", neighbour / "losses.py")
+    original = (neighbour / "losses.py").read_bytes()
+    with StudentSession(neighbour, isolation=strong) as other, \
+            StudentSession(hostile("tamper_neighbour", tmp_path), isolation=strong) as session:
+        assert other.call("losses", "mse", Y_TRUE, Y_PRED) == pytest.approx(MSE)
+        copy = other._res.scratch.cwd / "losses.py"
+        assert session.call("losses", "softmax", Y_TRUE, str(neighbour)) == []
+        assert session.call("losses", "softmax", Y_TRUE, str(copy.parent)) == []
+        assert copy.read_bytes() == original
+        honest_still_works(session)
+        assert other.call("losses", "mse", Y_TRUE, Y_PRED) == pytest.approx(MSE)
+    assert (neighbour / "losses.py").read_bytes() == original
+
+
+# ----- lying results, patched numpy, planted conftest, stack inspection ------------------------
+def test_lying_objects_are_refused_by_type(tmp_path):
+    with StudentSession(hostile("lying_eq", tmp_path)) as session:
+        assert "type Evil," in bad_return(session, "softmax").message
+        assert "type EvilFloat" in bad_return(session, "cross_entropy", Y_TRUE, Y_PRED).message
+        assert "at result[1][1]['loss']" in bad_return(session, "nested").message
+        assert "type EvilList" in bad_return(session, "as_list").message
+        assert "type generator" in bad_return(session, "generator").message
+        assert "type function" in bad_return(session, "function").message
+        honest_still_works(session)
+
+
+def test_ndarray_subclasses_and_object_arrays_are_refused(tmp_path):
+    with StudentSession(hostile("ndarray_subclass", tmp_path)) as session:
+        message = bad_return(session, "softmax").message
+        assert "LyingArray (a subclass of numpy.ndarray)" in message
+        assert "type LyingFloat" in bad_return(session, "cross_entropy", Y_TRUE, Y_PRED).message
+        assert "dtype object" in bad_return(session, "object_array").message
+        assert "subclass of numpy.ndarray" in bad_return(session, "matrix").message
+        honest_still_works(session)
+
+
+def test_monkeypatching_numpy_only_affects_the_worker(level, tmp_path):
+    with StudentSession(hostile("monkeypatch_numpy", tmp_path), isolation=level) as session:
+        assert session.call("losses", "patched") is True  # the patch ran, over there
+        honest_still_works(session)
+    assert not np.allclose(1.0, 2.0) and not np.array_equal([1], [2])
+    with pytest.raises(AssertionError):
+        numpy.testing.assert_allclose(1.0, 2.0)
+    assert 2.0 != pytest.approx(1.0)
+
+
+def test_planted_conftest_is_never_loaded(tmp_path):
+    sub = hostile("planted_conftest", tmp_path)
+    (sub / "conftest.py.planted").rename(sub / "conftest.py")
+    with StudentSession(sub) as session:
+        copy = session._res.scratch.cwd
+        honest_still_works(session)
+        assert session.call("losses", "conftest_ran") is False
+        assert "PLANTED CONFTEST" not in session.output_tail()
+        # The worker's copy lives outside the repository and every test path.
+        assert sandbox.REPO_ROOT not in copy.parents
+    assert not any(str(getattr(m, "__file__", "") or "").startswith(str(sub))
+                   for m in list(sys.modules.values()))
+    assert not (sub / "conftest_ran.txt").exists()
+
+
+def test_stack_and_heap_hold_no_expected_values(level, tmp_path):
+    x = np.array([[0.3, 1.7, -2.9]])
+    expected = np.exp(x) / np.exp(x).sum()  # what a grader compares against, on its side
+    with StudentSession(hostile("stack_inspection", tmp_path), isolation=level) as session:
+        report = session.call("losses", "softmax", x)
+        assert set(report["frames"]) - {"softmax"} <= SERVER_FRAMES
+        assert not np.isin(expected, report["values"]).any()  # nowhere in the worker
+        bait = session.call("losses", "softmax", x, expected)
+        # Control: had the grader sent the expected values, the attack would find them.
+        assert np.isin(expected, bait["values"]).all()
+        honest_still_works(session)
