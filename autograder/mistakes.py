@@ -12,7 +12,7 @@ derived from the reference solutions), and it must never be shipped to students.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -675,16 +675,48 @@ def for_function(name: str) -> dict[str, Callable[..., Any]]:
     return dict(MISTAKES.get(name, {}))
 
 
-def values(name: str, compute: Callable[[Callable[..., Any]], Any]) -> dict[str, Any]:
-    """Every modelled mistake of ``name`` evaluated with ``compute(model)``.
+class _LazyValues(Mapping):
+    """``{description: value}`` computed only when a check fails and looks for a hint.
+
+    Most submissions pass most checks, so the models are not run up front; a model that
+    cannot handle the inputs is skipped instead of failing the check."""
+
+    def __init__(self, models: dict[str, Callable[..., Any]],
+                 compute: Callable[[Callable[..., Any]], Any]) -> None:
+        self._models, self._compute = models, compute
+        self._cache: dict[str, Any] = {}
+
+    def _value(self, description: str) -> Any:
+        if description not in self._cache:
+            try:
+                with np.errstate(all="ignore"):
+                    self._cache[description] = self._compute(self._models[description])
+            except (ArithmeticError, ValueError, TypeError, IndexError):
+                self._cache[description] = _FAILED
+        return self._cache[description]
+
+    def __getitem__(self, description: str) -> Any:
+        value = self._value(description)
+        if value is _FAILED:
+            raise KeyError(description)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (d for d in self._models if self._value(d) is not _FAILED)
+
+    def __len__(self) -> int:
+        return len(self._models)  # an upper bound, without running the models
+
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        return ((d, self._value(d)) for d in self._models if self._value(d) is not _FAILED)
+
+
+_FAILED = object()
+
+
+def values(name: str, compute: Callable[[Callable[..., Any]], Any]) -> Mapping[str, Any]:
+    """Every modelled mistake of ``name`` evaluated with ``compute(model)``, lazily.
 
     ``compute`` runs a model the way the test runs the student (e.g. a whole optimizer
-    trajectory). A model that cannot handle the inputs is simply left out."""
-    result = {}
-    for description, model in MISTAKES.get(name, {}).items():
-        try:
-            with np.errstate(all="ignore"):
-                result[description] = compute(model)
-        except (ArithmeticError, ValueError, TypeError, IndexError):
-            continue
-    return result
+    trajectory)."""
+    return _LazyValues(dict(MISTAKES.get(name, {})), compute)
