@@ -51,6 +51,12 @@ def run_trajectory(update: Callable[..., Any], w0: np.ndarray, grads: Sequence[n
     return np.stack(steps)
 
 
+def named(names: Sequence[str], values: Sequence[Any]) -> dict[str, Any]:
+    """A returned tuple as ``{name: value}``, so a failure names the part that differs
+    (``... ['dw']: 3 of 3 values differ``) instead of a position."""
+    return dict(zip(names, values, strict=True))
+
+
 def labelled(function: str, options: dict[str, Any]) -> str:
     """``adam_update(learning_rate=0.01, amsgrad=True)``: how a check names its call."""
     return f"{function}({', '.join(f'{k}={v!r}' for k, v in options.items())})"

@@ -13,13 +13,15 @@ import pytest
 
 from autograder import mistakes
 from autograder.references import cases
-from autograder.suites import unpack
+from autograder.suites import named, unpack
 from autograder.suites.hidden import RTOL, check_keras
 from autograder.testing import check_close, check_equal
 
 pytestmark = pytest.mark.module("batchnorm")
 
 ATOL = 1e-10
+FORWARD = ("out", "new_running_mean", "new_running_var")
+BACKWARD = ("dx", "dgamma", "dbeta")
 FORWARD_ARGS = ("x", "gamma", "beta", "running_mean", "running_var", "training")
 
 
@@ -38,9 +40,10 @@ def _check_forward(student, reference, keras_refs, name: str) -> None:
     args, options = _args(c), c["options"]
     got = unpack(student.batchnorm_forward(*args, **options), 4, "batchnorm_forward")
     want = reference.batchnorm_forward(*args, **options)
-    hints = mistakes.values("batchnorm_forward", lambda m: tuple(m(*args, **options)[:3]))
-    check_close(f"{_label(c)}: (out, new_running_mean, new_running_var)", tuple(got[:3]),
-                tuple(want[:3]), rtol=RTOL, atol=ATOL, mistakes=hints)
+    hints = mistakes.values("batchnorm_forward",
+                            lambda m: named(FORWARD, m(*args, **options)[:3]))
+    check_close(_label(c), named(FORWARD, got[:3]), named(FORWARD, want[:3]), rtol=RTOL,
+                atol=ATOL, mistakes=hints)
     if not c["training"]:
         check_equal(f"the cache returned by {_label(c)}", got[3], None)
     for value, field in zip(got[:3], ("out", "running_mean", "running_var"), strict=True):
@@ -84,10 +87,11 @@ def _check_backward(student, reference, keras_refs, name: str) -> None:
         *args, **options)[3])
     epsilon = options.get("epsilon", 1e-3)
     hint = {"dx without the terms from the batch mean and variance (they depend on x)":
-            mistakes.batchnorm_backward_without_stat_terms(c["x"], c["gamma"], epsilon,
-                                                           c["dout"])}
-    label = f"batchnorm_backward for x of shape {c['x'].shape}: (dx, dgamma, dbeta)"
-    check_close(label, got, want, rtol=RTOL, atol=ATOL, mistakes=hint)
+            named(BACKWARD, mistakes.batchnorm_backward_without_stat_terms(
+                c["x"], c["gamma"], epsilon, c["dout"]))}
+    label = f"batchnorm_backward for x of shape {c['x'].shape}"
+    check_close(label, named(BACKWARD, got), named(BACKWARD, want), rtol=RTOL, atol=ATOL,
+                mistakes=hint)
     for value, field in zip(got, ("dx", "dgamma", "dbeta"), strict=True):
         check_keras(f"{field} for x of shape {c['x'].shape}", value, keras_refs, name, field)
 

@@ -9,7 +9,7 @@ import pytest
 
 from autograder import mistakes
 from autograder.references import cases
-from autograder.suites import as_array, unpack
+from autograder.suites import as_array, named, unpack
 from autograder.suites.hidden import ATOL, RTOL, check_keras
 from autograder.testing import check_close, check_equal
 
@@ -17,6 +17,8 @@ pytestmark = pytest.mark.module("gradient_descent")
 
 # Keras computes predictions and losses in float32: values near 0 need an absolute floor.
 PREDICT_ATOL = 1e-5
+GRADS = ("loss", "dw", "db")
+RUN = ("w", "b", "history")
 
 
 @pytest.mark.points(1)
@@ -40,9 +42,10 @@ def test_mse_loss_and_grads(student, reference, keras_refs):
         c = cases.get(name)
         args = (c["X"], c["y"], c["w"], c["b"])
         got = unpack(student.mse_loss_and_grads(*args), 3, "mse_loss_and_grads")
-        label = f"(loss, dw, db) for X of shape {c['X'].shape}"
-        check_close(label, got, reference.mse_loss_and_grads(*args), rtol=RTOL, atol=1e-10,
-                    mistakes=mistakes.values("mse_loss_and_grads", lambda m, a=args: m(*a)))
+        label = f"mse_loss_and_grads for X of shape {c['X'].shape}"
+        check_close(label, named(GRADS, got), named(GRADS, reference.mse_loss_and_grads(*args)),
+                    rtol=RTOL, atol=1e-10, mistakes=mistakes.values(
+                        "mse_loss_and_grads", lambda m, a=args: named(GRADS, m(*a))))
         for value, field in zip(got, ("loss", "dw", "db"), strict=True):
             check_keras(f"{field} for X of shape {c['X'].shape}", value, keras_refs, name, field)
 
@@ -56,11 +59,11 @@ def _check_gd_case(student, reference, keras_refs, name: str) -> None:
     c = cases.get(name)
     args, kwargs = _gd_args(c)
     got = unpack(student.gradient_descent(*args, **kwargs), 3, "gradient_descent")
-    label = (f"(w, b, history) after {c['epochs']} epochs at learning_rate "
+    label = (f"gradient_descent, {c['epochs']} epochs at learning_rate "
              f"{c['learning_rate']}" + (" from the given w0, b0" if kwargs else ""))
-    check_close(label, got, reference.gradient_descent(*args, **kwargs), rtol=RTOL, atol=1e-10,
-                mistakes=mistakes.values("gradient_descent",
-                                         lambda m: m(*args, **kwargs)))
+    check_close(label, named(RUN, got), named(RUN, reference.gradient_descent(*args, **kwargs)),
+                rtol=RTOL, atol=1e-10, mistakes=mistakes.values(
+                    "gradient_descent", lambda m: named(RUN, m(*args, **kwargs))))
     for value, field in zip(got, ("w", "b", "history"), strict=True):
         check_keras(f"{field} of case {name}", value, keras_refs, name, field)
 
@@ -102,8 +105,8 @@ def test_gradient_descent_overflow_and_zero_epochs(student, reference):
     c = cases.get("gd_zero_epochs")
     args, kwargs = _gd_args(c)
     got = unpack(student.gradient_descent(*args, **kwargs), 3, "gradient_descent")
-    check_close("(w, b, history) for epochs=0", got,
-                reference.gradient_descent(*args, **kwargs), rtol=RTOL, atol=ATOL)
+    check_close("gradient_descent with epochs=0", named(RUN, got),
+                named(RUN, reference.gradient_descent(*args, **kwargs)), rtol=RTOL, atol=ATOL)
 
 
 @pytest.mark.points(2)
@@ -113,9 +116,10 @@ def test_least_squares(student, reference, keras_refs):
     for name in cases.names("lsq"):
         c = cases.get(name)
         got = unpack(student.least_squares(c["X"], c["y"]), 2, "least_squares")
-        label = f"(w, b) of case {name}"
-        check_close(label, got, reference.least_squares(c["X"], c["y"]), rtol=RTOL, atol=1e-9,
-                    mistakes=mistakes.values("least_squares", lambda m, c=c: m(c["X"], c["y"])))
+        label = f"least_squares on case {name}"
+        check_close(label, named("wb", got), named("wb", reference.least_squares(c["X"], c["y"])),
+                    rtol=RTOL, atol=1e-9, mistakes=mistakes.values(
+                        "least_squares", lambda m, c=c: named("wb", m(c["X"], c["y"]))))
         check_keras(f"w of case {name}", got[0], keras_refs, name, "w")
         check_keras(f"b of case {name}", got[1], keras_refs, name, "b")
 

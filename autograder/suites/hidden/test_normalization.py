@@ -7,7 +7,7 @@ import pytest
 
 from autograder import mistakes
 from autograder.references import cases
-from autograder.suites import unpack
+from autograder.suites import named, unpack
 from autograder.suites.hidden import RTOL, check_keras
 from autograder.testing import check_close
 
@@ -32,9 +32,11 @@ def test_standardize_fit(student, reference, keras_refs):
     for name in FIT_CASES:
         X = cases.get(name)["X"]
         got = unpack(student.standardize_fit(X), 2, "standardize_fit")
-        label = f"(mean, std) of data with {_describe(name)}"
-        check_close(label, got, reference.standardize_fit(X), rtol=RTOL, atol=ATOL,
-                    mistakes=mistakes.values("standardize_fit", lambda m, X=X: m(X)))
+        fields = ("mean", "std")
+        label = f"standardize_fit of data with {_describe(name)}"
+        check_close(label, named(fields, got), named(fields, reference.standardize_fit(X)),
+                    rtol=RTOL, atol=ATOL, mistakes=mistakes.values(
+                        "standardize_fit", lambda m, X=X, f=fields: named(f, m(X))))
         check_keras(f"mean of data with {_describe(name)}", got[0], keras_refs, name,
                     "sklearn_mean")
         check_keras(f"std of data with {_describe(name)}", got[1], keras_refs, name,
@@ -69,9 +71,11 @@ def test_min_max_fit(student, reference, keras_refs):
     for name in FIT_CASES:
         X = cases.get(name)["X"]
         got = unpack(student.min_max_fit(X), 2, "min_max_fit")
-        label = f"(x_min, x_max) of data with {_describe(name)}"
-        check_close(label, got, reference.min_max_fit(X), rtol=RTOL, atol=ATOL,
-                    mistakes=mistakes.values("min_max_fit", lambda m, X=X: m(X)))
+        fields = ("x_min", "x_max")
+        label = f"min_max_fit of data with {_describe(name)}"
+        check_close(label, named(fields, got), named(fields, reference.min_max_fit(X)),
+                    rtol=RTOL, atol=ATOL, mistakes=mistakes.values(
+                        "min_max_fit", lambda m, X=X, f=fields: named(f, m(X))))
         check_keras(f"x_min of data with {_describe(name)}", got[0], keras_refs, name,
                     "sklearn_min")
         check_keras(f"x_max of data with {_describe(name)}", got[1], keras_refs, name,

@@ -8,13 +8,14 @@ import pytest
 
 from autograder import mistakes
 from autograder.references import cases
-from autograder.suites import unpack
+from autograder.suites import named, unpack
 from autograder.suites.hidden import RTOL, check_keras
 from autograder.testing import check_close
 
 pytestmark = pytest.mark.module("regularization")
 
 ATOL = 1e-12
+GRADS = ("loss", "dw", "db")
 PENALTY_CASES = {"penalty_single": "one (4, 3) array",
                  "penalty_list": "a list of arrays of shapes (3, 2), (2,), (2, 2, 2)"}
 
@@ -82,10 +83,11 @@ def test_regularized_mse_loss_and_grads(student, reference, keras_refs):
         args = (c["X"], c["y"], c["w"], c["b"], c["l1"], c["l2"])
         got = unpack(student.regularized_mse_loss_and_grads(*args), 3,
                      "regularized_mse_loss_and_grads")
-        label = f"(loss, dw, db) with l1={c['l1']}, l2={c['l2']}"
-        check_close(label, got, reference.regularized_mse_loss_and_grads(*args), rtol=RTOL,
+        label = f"regularized_mse_loss_and_grads with l1={c['l1']}, l2={c['l2']}"
+        check_close(label, named(GRADS, got),
+                    named(GRADS, reference.regularized_mse_loss_and_grads(*args)), rtol=RTOL,
                     atol=1e-10, mistakes=mistakes.values("regularized_mse_loss_and_grads",
-                                                         lambda m, a=args: m(*a)))
+                                                         lambda m, a=args: named(GRADS, m(*a))))
         for value, field in zip(got, ("loss", "dw", "db"), strict=True):
             check_keras(f"{field} with l1={c['l1']}, l2={c['l2']}", value, keras_refs, name,
                         field)

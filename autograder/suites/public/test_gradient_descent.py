@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.suites import as_array, unpack
+from autograder.suites import as_array, named, unpack
 from autograder.suites.public import case, hint
 from autograder.testing import check_close, check_equal
 
@@ -30,7 +30,8 @@ def test_mse_loss_and_grads(student):
     got = unpack(student.mse_loss_and_grads(c["X"], c["y"], c["w"], c["b"]), 3,
                  "mse_loss_and_grads")
     with hint("r = X @ w + b - y; loss = mean(r**2); dw = 2/N X.T @ r; db = 2/N sum(r)."):
-        check_close("(loss, dw, db)", got, (c["want_loss"], c["want_dw"], c["want_db"]))
+        check_close("mse_loss_and_grads", named(("loss", "dw", "db"), got),
+                    {"loss": c["want_loss"], "dw": c["want_dw"], "db": c["want_db"]})
 
 
 @pytest.mark.points(1)
@@ -45,8 +46,8 @@ def test_gradient_descent(student):
         check_equal("len(history)", len(history), c["epochs"])
         check_close("history[0] (the loss at w = 0, b = 0)", history[0],
                     float(np.mean(c["y"] ** 2)))
-        check_close("(w, b, history)", (w, b, history),
-                    (c["want_w"], c["want_b"], c["want_history"]))
+        check_close("gradient_descent", {"w": w, "b": b, "history": history},
+                    {"w": c["want_w"], "b": c["want_b"], "history": c["want_history"]})
 
 
 @pytest.mark.points(1)

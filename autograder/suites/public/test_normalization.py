@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.suites import as_array, unpack
+from autograder.suites import as_array, named, unpack
 from autograder.suites.public import case, hint
 from autograder.testing import check_close
 
@@ -19,7 +19,8 @@ def test_standardize_fit(student):
     c = case("norm")
     got = unpack(student.standardize_fit(c["X"]), 2, "standardize_fit")
     with hint("X.mean(axis=0) and the POPULATION std X.std(axis=0) (ddof=0, not 1)."):
-        check_close("(mean, std)", got, (c["want_mean"], c["want_std"]), atol=1e-10)
+        check_close("standardize_fit", named(("mean", "std"), got),
+                    {"mean": c["want_mean"], "std": c["want_std"]}, atol=1e-10)
 
 
 @pytest.mark.points(1)
@@ -46,7 +47,8 @@ def test_min_max_fit(student):
     c = case("norm")
     got = unpack(student.min_max_fit(c["X"]), 2, "min_max_fit")
     with hint("(X.min(axis=0), X.max(axis=0)), in that order."):
-        check_close("(x_min, x_max)", got, (c["want_min"], c["want_max"]))
+        check_close("min_max_fit", named(("x_min", "x_max"), got),
+                    {"x_min": c["want_min"], "x_max": c["want_max"]})
 
 
 @pytest.mark.points(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.suites import unpack
+from autograder.suites import named, unpack
 from autograder.suites.public import case, hint
 from autograder.testing import check_close
 
@@ -62,4 +62,5 @@ def test_regularized_mse_loss_and_grads(student):
         c["X"], c["y"], c["w"], c["b"], c["l1"], c["l2"]), 3, "regularized_mse_loss_and_grads")
     with hint("add the penalty to the loss and its gradient to dw only; b is not "
               "regularized and the penalty is not divided by N."):
-        check_close("(loss, dw, db)", got, (c["want_loss"], c["want_dw"], c["want_db"]))
+        check_close("regularized_mse_loss_and_grads", named(("loss", "dw", "db"), got),
+                    {"loss": c["want_loss"], "dw": c["want_dw"], "db": c["want_db"]})
