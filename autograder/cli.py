@@ -163,30 +163,40 @@ def _isolation_line(results: list[SubmissionResult]) -> str:
     return ", ".join(sorted(levels)) or "n/a"
 
 
+SHORT_NAMES = {"losses": "loss", "gradient_descent": "gd", "normalization": "norm",
+               "regularization": "reg", "dropout": "drop", "optimizers": "optim",
+               "batchnorm": "bn"}
+
+
 def _print_class_table(results: list[SubmissionResult]) -> None:
+    """One row per submission; module columns show points, their maxima in the header."""
     from autograder.report import module_scores
 
-    table = Table(title="Scores", show_lines=False)
-    table.add_column("submission", style="bold")
-    short = {"gradient_descent": "gd", "normalization": "norm", "regularization": "reg"}
+    if not results:
+        return
+    maxima = {m: max(module_scores(r.results)[m][1] for r in results) for m in MODULES}
+    table = Table(title="Scores")
+    table.add_column("submission", style="bold", no_wrap=True, overflow="fold")
     for module in MODULES:
-        table.add_column(short.get(module, module), justify="right")
-    table.add_column("total", justify="right", style="bold")
+        table.add_column(f"{SHORT_NAMES[module]}\n/{maxima[module]:g}", justify="right")
+    total_max = max(r.max_score for r in results)
+    table.add_column(f"total\n/{total_max:g}", justify="right", style="bold")
     for result in sorted(results, key=lambda r: r.name):
         scores = module_scores(result.results)
         cells = [_cell(*scores[m]) for m in MODULES]
-        total = f"{result.score:g}/{result.max_score:g}"
+        total = f"{result.score:g}"
         if result.results["extra_data"].get("grader_error"):
-            total += " [red](grader error)[/]"
+            total += " [red]grader error[/]"
         table.add_row(result.name, *cells, total)
     console.print(table)
+    console.print("Columns: " + ", ".join(f"{v} = {k}" for k, v in SHORT_NAMES.items()))
 
 
 def _cell(score: float, maximum: float) -> str:
     if maximum == 0:
         return "-"
     color = "green" if score == maximum else "red" if score == 0 else "yellow"
-    return f"[{color}]{score:g}/{maximum:g}[/]"
+    return f"[{color}]{score:g}[/]"
 
 
 def cmd_check(args: argparse.Namespace) -> int:
