@@ -226,8 +226,10 @@ def write_summary_figure(path: Path, submissions: list[SubmissionResult]) -> Non
     names = list(rates)[::-1]
     values = [100 * rates[n] for n in names]
     colors = ["#C44E52" if v < 50 else "#DD8452" if v < 80 else "#55A868" for v in values]
-    right.barh(names, values, color=colors)
-    right.set(title="Pass rate per function", xlabel="% of submissions passing", xlim=(0, 100))
+    bars = right.barh(names, values, color=colors)
+    right.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=2, fontsize=7)
+    right.set(title="Pass rate per function (all tests of the function passed)",
+              xlabel="% of submissions", xlim=(0, 108))
     right.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
