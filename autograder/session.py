@@ -13,11 +13,14 @@ for the next call, so one broken function costs only its own tests.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import select
 import signal
 import subprocess
+import sys
+import termios
 import threading
 import time
 import weakref
@@ -105,6 +108,7 @@ class _Worker:
         launch = sandbox.build_launch(scratch, limits, ["--rfd", str(req_r), "--wfd", str(rep_w)])
         self.scratch, self.tail, self.flood_limit = scratch, tail, flood_limit
         self.flooded = False
+        self.out_lock = threading.Lock()
         self.buffer = bytearray()
         try:
             self.proc = subprocess.Popen(
@@ -131,16 +135,36 @@ class _Worker:
     def _drain(self, stream: Any) -> None:
         """Read student output continuously so a flood can never block the worker."""
         fd = stream.fileno()
+        os.set_blocking(fd, False)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
         while True:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            if self.tail.add(chunk) > self.flood_limit and not self.flooded:
+            poller.poll()
+            # Read and record under the lock, so settle() can tell "all read and recorded".
+            with self.out_lock:
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                total = self.tail.add(chunk)
+            if total > self.flood_limit and not self.flooded:
                 self.flooded = True
                 _killpg(self.proc.pid)
+
+    def settle(self, timeout: float = 0.5) -> None:
+        """Wait until output already written by the worker is in the tail (prints are
+        flushed before each reply, but the drain threads may not have read them yet)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.out_lock:
+                pending = sum(_unread(s) for s in (self.proc.stdout, self.proc.stderr))
+            if not pending or not any(t.is_alive() for t in self.drains):
+                return
+            time.sleep(0.001)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -232,6 +256,15 @@ class _Worker:
         if self.scratch.level == "bwrap" and code > 128:
             return f"exit status {code}, i.e. killed by {_signal_name(code - 128)}"
         return f"exit status {code}"
+
+
+def _unread(stream: Any) -> int:
+    """Bytes waiting in a pipe (FIONREAD); 0 once it is closed."""
+    try:
+        raw = fcntl.ioctl(stream.fileno(), termios.FIONREAD, b"\0\0\0\0")
+    except (OSError, ValueError):
+        return 0
+    return int.from_bytes(raw, sys.byteorder)
 
 
 def _pidfd(pid: int) -> int | None:
@@ -337,6 +370,8 @@ class StudentSession:
 
     def output_tail(self) -> str:
         """The last ``output_limit`` bytes the worker(s) printed, decoded leniently."""
+        if self._res.worker is not None:
+            self._res.worker.settle()
         return self._tail.text()
 
     def worker_stats(self) -> dict[str, Any]:
