@@ -117,6 +117,17 @@ def test_session_reports_the_level_in_force(level, tmp_path):
             assert uid == session._res.scratch.uid and uid >= 100_000
 
 
+def test_worker_has_no_capabilities_and_cannot_gain_privileges(strong, tmp_path):
+    (tmp_path / "m.py").write_text(
+        "def status():\n"
+        "    lines = open('/proc/self/status').read().splitlines()\n"
+        "    return {l.split(':')[0]: l.split()[1] for l in lines if ':' in l and l.split()[1:]}\n")
+    with StudentSession(tmp_path, isolation=strong) as session:
+        status = session.call("m", "status")
+    assert int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0
+    assert status["NoNewPrivs"] == "1" and status["Uid"] != "0"
+
+
 # ----- the private copy ------------------------------------------------------------------------
 def test_copy_skips_symlinks_bytecode_and_special_files(tmp_path):
     secret = tmp_path / "secret.txt"
@@ -248,6 +259,18 @@ def test_detached_children_are_gone_after_close(level, tmp_path, function):
         while len(processes_with(token)) < 3 and time.monotonic() < deadline:
             time.sleep(0.02)  # the grandchildren may not have reached exec yet
         assert len(processes_with(token)) >= 3  # they really started, detached or not
+        honest_still_works(session)
+    finally:
+        session.close()
+    assert processes_with(token) == []
+
+
+def test_fork_bomb_hits_the_process_cap_and_leaves_nothing(strong, tmp_path):
+    token = f"{random.randrange(9000, 9999)}.{random.randrange(10**6):06d}"
+    session = StudentSession(hostile("detached_child", tmp_path), isolation=strong)
+    try:
+        started = session.call("losses", "fork_bomb", Y_TRUE, token)
+        assert 0 < started < 64  # RLIMIT_NPROC of the dedicated uid stopped it
         honest_still_works(session)
     finally:
         session.close()

@@ -89,6 +89,16 @@ def drop_privileges(uid: int | None, gid: int | None) -> None:
         raise SystemExit("dltips worker: could not drop privileges")
 
 
+def forbid_new_privileges() -> None:
+    """prctl(PR_SET_NO_NEW_PRIVS): setuid programs cannot raise the worker's privileges."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(38, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the other levels' guarantees do not rely on it
+
+
 def close_other_fds(keep: tuple[int, ...]) -> None:
     """Close every inherited descriptor except stdio and the protocol pipes."""
     top = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 4096
@@ -353,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     apply_limits(args)
     drop_privileges(args.uid, args.gid)
+    forbid_new_privileges()
     if args.cwd:
         os.chdir(args.cwd)  # only the dropped uid may enter the submission copy
     os.umask(0o077)

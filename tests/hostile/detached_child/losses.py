@@ -18,6 +18,20 @@ def fork_many(x, token, count=10):
     return count
 
 
+def fork_bomb(x, token, limit=300):
+    """Forks until the process cap stops it (bounded, so it cannot hurt an unlimited host)."""
+    started = 0
+    for _ in range(limit):
+        try:
+            pid = os.fork()
+        except OSError:
+            break
+        if pid == 0:
+            _become(["sleep", token])
+        started += 1
+    return started
+
+
 def _detach(argv):
     if os.fork() == 0:
         os.setsid()

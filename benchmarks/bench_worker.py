@@ -1,0 +1,79 @@
+"""Costs of the sandboxed student-code worker: start-up per isolation level, call
+round-trip latency, and a worker's peak memory. Prints figures; asserts nothing.
+
+    python benchmarks/bench_worker.py [--starts 8] [--calls 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+# Run from a checkout without installing: make the repository importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from autograder import sandbox  # noqa: E402
+from autograder.session import StudentSession  # noqa: E402
+
+MODULE = ("import numpy as np\n\ndef identity(x):\n    return x\n\n"
+          "def ones(n):\n    return np.ones(n)\n")
+
+
+def startup_cost(root: Path, level: str, starts: int) -> list[float]:
+    """Seconds from spawn to 'ready' (interpreter, sandbox, numpy import), one per start."""
+    times = []
+    for _ in range(starts):
+        with StudentSession(root, isolation=level) as session:
+            session.import_status("bench")
+            times.append(session.startup_seconds[0])
+    return times
+
+
+def round_trip(session: StudentSession, value: object, calls: int) -> float:
+    """Mean seconds per call of identity(value), worker already running and imported."""
+    session.call("bench", "identity", value)
+    started = time.perf_counter()
+    for _ in range(calls):
+        session.call("bench", "identity", value)
+    return (time.perf_counter() - started) / calls
+
+
+def describe(times: list[float]) -> str:
+    return (f"median {statistics.median(times) * 1000:6.1f} ms  "
+            f"min {min(times) * 1000:6.1f} ms  max {max(times) * 1000:6.1f} ms  (n={len(times)})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--starts", type=int, default=8, help="worker starts per level")
+    parser.add_argument("--calls", type=int, default=500, help="calls per latency figure")
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="dltips-bench-"))
+    (root / "bench.py").write_text(MODULE)
+    print("worker start-up (spawn -> ready, includes numpy import):")
+    for level in sandbox.LEVELS:
+        ok, why = sandbox.level_status(level)
+        line = describe(startup_cost(root, level, args.starts)) if ok else f"unavailable: {why}"
+        print(f"  {level:6s} {line}")
+    with StudentSession(root) as session:
+        print(f"round trip at level {session.isolation_level!r}:")
+        for label, value in [("scalar", 1.0), ("100 floats", np.zeros(100)),
+                             ("1 MiB array", np.zeros(2**17))]:
+            mean = round_trip(session, value, args.calls if label != "1 MiB array" else 50)
+            print(f"  {label:12s} {mean * 1e6:8.0f} us per call")
+        idle = session.worker_stats()["peak_rss_kib"]
+        session.call("bench", "ones", 2**20)
+        busy = session.worker_stats()["peak_rss_kib"]
+        print(f"worker peak RSS: {idle / 1024:.1f} MiB after import, {busy / 1024:.1f} MiB after "
+              "returning an 8 MiB array")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
