@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import pwd
 import random
@@ -55,6 +56,7 @@ MARKER_VAR = "DLTIPS_WORKER_MARKER"
 PASSTHROUGH_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 PROBE_TIMEOUT = 60.0
+PROBE_TTL = 3600.0
 # A submission is a handful of .py files; these caps only stop a hostile upload.
 COPY_MAX_BYTES = 64 * 2**20
 COPY_MAX_ENTRIES = 2000
@@ -172,7 +174,7 @@ def bwrap_status() -> tuple[bool, str]:
         return False, f"bubblewrap needs Linux (this is {sys.platform})"
     if shutil.which("bwrap") is None:
         return False, "the bwrap program is not installed (Debian/Ubuntu package bubblewrap)"
-    return probe("bwrap")
+    return cached_probe("bwrap")
 
 
 @functools.cache
@@ -186,7 +188,7 @@ def user_status() -> tuple[bool, str]:
         return False, (f"other users cannot reach the Python installation because {shown} "
                        "lacks the search (x) bit; run `python -m autograder.sandbox "
                        "grant-traverse` to add only that bit (see SECURITY.md)")
-    return probe("user")
+    return cached_probe("user")
 
 
 def level_status(level: str) -> tuple[bool, str]:
@@ -201,9 +203,74 @@ def level_status(level: str) -> tuple[bool, str]:
 
 
 def clear_probe_cache() -> None:
-    """Forget probe results (tests change the machine's state between probes)."""
+    """Forget this process's probe results (the on-disk successes stay; see cached_probe)."""
     bwrap_status.cache_clear()
     user_status.cache_clear()
+
+
+def cached_probe(level: str) -> tuple[bool, str]:
+    """probe(level), remembering a success on disk for PROBE_TTL seconds.
+
+    The engine starts one grading process per submission; without this each would spend
+    a worker start-up (~0.2 s) on the probe. Only successes are kept (a failure may be
+    transient), and only in a directory owned by us with mode 0700, so another local user
+    cannot plant a record that downgrades the isolation level.
+    """
+    key = probe_key(level)
+    records = _read_probe_records()
+    stamp = records.get(key)
+    if isinstance(stamp, (int, float)) and 0 <= time.time() - stamp < PROBE_TTL:
+        return True, "ok (cached probe)"
+    ok, why = probe(level)
+    if ok:
+        records[key] = time.time()
+        _write_probe_records(records)
+    return ok, why
+
+
+def probe_key(level: str) -> str:
+    """What a probe result depends on: the level, interpreter, numpy, bwrap, worker, kernel."""
+    parts = [level, os.path.realpath(sys.executable), str(numpy_dir()), numpy.__version__,
+             str(os.geteuid()), os.uname().release]
+    bwrap = shutil.which("bwrap") if level == "bwrap" else None
+    for path in [bwrap, *(WORKER_SOURCE / name for name in WORKER_FILES)]:
+        if path is not None:
+            info = os.stat(path)
+            parts.append(f"{path}:{info.st_mtime_ns}:{info.st_size}")
+    return "|".join(parts)
+
+
+def _probe_records_path() -> Path | None:
+    directory = Path(tempfile.gettempdir()) / f"dltips-{os.geteuid()}"
+    try:
+        directory.mkdir(mode=0o700, exist_ok=True)
+        info = directory.lstat()
+    except OSError:
+        return None
+    if stat.S_ISLNK(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        return None  # not provably ours: do not trust or write records there
+    return directory / "probes.json"
+
+
+def _read_probe_records() -> dict[str, float]:
+    path = _probe_records_path()
+    try:
+        records = json.loads(path.read_text()) if path is not None else {}
+    except (OSError, ValueError):
+        return {}
+    return records if isinstance(records, dict) else {}
+
+
+def _write_probe_records(records: dict[str, float]) -> None:
+    path = _probe_records_path()
+    if path is None:
+        return
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    try:
+        temporary.write_text(json.dumps(records))
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
 
 
 def probe(level: str) -> tuple[bool, str]:
@@ -221,6 +288,8 @@ def probe(level: str) -> tuple[bool, str]:
         return False, f"the probe could not run: {exc}"
     finally:
         if scratch is not None:
+            if scratch.uid is not None:
+                kill_uid(scratch.uid, scratch.gid)  # nothing of a failed probe lingers
             release_scratch(scratch)
         shutil.rmtree(empty, ignore_errors=True)
     if done.returncode == 0 and PROBE_OK in done.stdout:
