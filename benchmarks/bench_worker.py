@@ -7,7 +7,9 @@ round-trip latency, and a worker's peak memory. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +37,18 @@ def startup_cost(root: Path, level: str, starts: int) -> list[float]:
     return times
 
 
+def bare_interpreter(starts: int) -> list[float]:
+    """The floor: a plain ``python -I -c 'import numpy'`` with the worker's thread settings."""
+    env = {"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    times = []
+    for _ in range(starts):
+        started = time.perf_counter()
+        subprocess.run([os.path.realpath(sys.executable), "-I", "-c", "import numpy"],
+                       env=env, check=True)
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def round_trip(session: StudentSession, value: object, calls: int) -> float:
     """Mean seconds per call of identity(value), worker already running and imported."""
     session.call("bench", "identity", value)
@@ -57,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="dltips-bench-"))
     (root / "bench.py").write_text(MODULE)
     print("worker start-up (spawn -> ready, includes numpy import):")
+    print(f"  {'floor':6s} {describe(bare_interpreter(args.starts))}  (python -I, import numpy)")
     for level in sandbox.LEVELS:
         ok, why = sandbox.level_status(level)
         line = describe(startup_cost(root, level, args.starts)) if ok else f"unavailable: {why}"
