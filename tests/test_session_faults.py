@@ -222,6 +222,26 @@ def test_memory_bomb_hits_the_cap_and_the_worker_recovers(level, tmp_path):
         assert session.worker_stats()["peak_rss_kib"] < 256 * 1024
 
 
+def test_segfault_is_a_crash_with_the_signal_named_and_no_core_dump(level, tmp_path):
+    root = write(tmp_path / "sub", {"losses.py": """
+        import ctypes
+
+        import numpy as np
+
+        def softmax(x):
+            return ctypes.string_at(0)
+
+        def mse(y_true, y_pred):
+            return float(np.mean((y_true - y_pred) ** 2))
+    """})
+    with StudentSession(root, isolation=level, call_timeout=5) as session:
+        error = failure(session, "losses", "softmax", Y_TRUE)
+        assert error.kind == "crashed" and "SIGSEGV" in error.message
+        copy = session._res.scratch.cwd
+        assert sorted(p.name for p in copy.iterdir()) == ["losses.py"]  # no core file
+        assert session.call("losses", "mse", Y_TRUE, Y_PRED) == pytest.approx(MSE)
+
+
 def test_hang_at_import_times_out_once_and_is_cached(tmp_path):
     root = write(tmp_path / "sub", {"slow.py": "while True:\n    pass\n",
                                     "fine.py": "def f(x):\n    return x + 1\n"})

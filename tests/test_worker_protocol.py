@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -240,3 +244,17 @@ def test_grader_side_encoding_errors_are_grader_bugs_not_student_errors(session)
         session.call("echo", "echo", object())
     with pytest.raises(ValueError):
         session.call("Echo-Bad", "echo")
+
+
+def test_server_runs_standalone_without_the_autograder_package(tmp_path):
+    """Under bwrap only server.py and protocol.py are visible: they must need nothing else."""
+    source = Path(protocol.__file__).parent
+    for name in ("server.py", "protocol.py"):
+        shutil.copy(source / name, tmp_path / name)
+    done = subprocess.run([sys.executable, "-I", "-B", str(tmp_path / "server.py"), "--probe"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("dltips-worker-probe-ok")
+    imports = (source / "server.py").read_text() + (source / "protocol.py").read_text()
+    assert "import autograder" not in imports and "from autograder" not in imports
