@@ -442,7 +442,9 @@ class StudentSession:
                 if _is_stale(envelope, req_id):
                     continue  # e.g. a reply from a process the student forked earlier
                 if envelope.get("status") == "event":
-                    phase = "import" if envelope.get("event") == "import_start" else "call"
+                    # Only import_start then import_done, once each: forged events must not
+                    # keep pushing the deadline back.
+                    phase = _next_phase(phase, envelope.get("event"))
                     deadline = min(time.monotonic() + self.call_timeout, wall_deadline)
                     continue
                 return self._reply(envelope, blobs, label, module)
@@ -550,6 +552,14 @@ class StudentSession:
     def _check_wall(self, label: str) -> None:
         if self._wall_left() <= 0:
             raise self._wall_error(label)
+
+
+def _next_phase(phase: str, event: Any) -> str:
+    if phase == "call" and event == "import_start":
+        return "import"
+    if phase == "import" and event == "import_done":
+        return "called"  # the call proper; no further events are allowed
+    raise ProtocolError(f"unexpected event {str(event)[:30]!r} during {phase}")
 
 
 def _is_stale(envelope: dict, req_id: int) -> bool:

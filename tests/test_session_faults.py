@@ -300,6 +300,31 @@ def test_forked_child_returning_into_the_worker_exits_quietly(tmp_path):
         assert len(session.startup_seconds) == 1
 
 
+def test_forged_protocol_frames_cannot_extend_the_deadline(tmp_path):
+    root = write(tmp_path / "sub", {"forger.py": """
+        import os, sys, time
+
+        def forge(event):
+            proto = sys.modules["_dltips_worker_protocol"]
+            wfd = int(sys.argv[sys.argv.index("--wfd") + 1])
+            request_id = sys._getframe(1).f_locals["envelope"]["id"]
+            while True:
+                for piece in proto.pack({"id": request_id, "status": "event", "event": event}):
+                    os.write(wfd, piece)
+                time.sleep(0.2)
+
+        def ok():
+            return "fine"
+    """})
+    with StudentSession(root, call_timeout=1.0) as session:
+        for event in ("import_start", "import_done"):
+            started = time.monotonic()
+            error = failure(session, "forger", "forge", event)
+            assert error.kind == "crashed" and "malformed reply" in error.message
+            assert time.monotonic() - started < 1.0
+        assert session.call("forger", "ok") == "fine"
+
+
 def test_fake_passed_lines_are_only_output_and_a_flood_is_stopped(tmp_path):
     with StudentSession(hostile("fake_output", tmp_path), call_timeout=5, output_limit=4096,
                         flood_limit=2 * 2**20) as session:
