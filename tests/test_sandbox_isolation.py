@@ -7,11 +7,13 @@ each probe really detects the attack when nothing stops it.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
 import socket
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -126,6 +128,62 @@ def test_worker_has_no_capabilities_and_cannot_gain_privileges(strong, tmp_path)
         status = session.call("m", "status")
     assert int(status["CapEff"], 16) == 0 and int(status["CapPrm"], 16) == 0
     assert status["NoNewPrivs"] == "1" and status["Uid"] != "0"
+
+
+UNPRIVILEGED_GRADER = """
+import json, os, sys
+sys.path.insert(0, os.getcwd())  # the copied package, not whatever is installed
+from autograder import sandbox
+from autograder.session import StudentSession
+with StudentSession(sys.argv[1]) as session:
+    report = {"level": session.isolation_level, "note": session.isolation_note,
+              "package": sandbox.__file__,
+              "who": session.call("m", "who"), "grader_uid": os.getuid(),
+              "listing": session.call("m", "listing", ["/work", "/tmp", "/"])}
+print(json.dumps(report))
+"""
+
+
+def test_a_non_root_grader_gets_bwrap_through_a_user_namespace(world_readable_tmp):
+    """The unprivileged path (bwrap --unshare-all, no uid drop), run as a throwaway uid."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become a throwaway uid (non-root runs test this directly)")
+    require_level("user")  # the throwaway uid must reach the interpreter too
+    package = world_readable_tmp / "pkg" / "autograder"
+    shutil.copytree(sandbox.PACKAGE_DIR / "worker", package / "worker",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "__init__.py").write_text("")
+    for name in ("sandbox.py", "session.py"):
+        shutil.copy(sandbox.PACKAGE_DIR / name, package / name)
+    sub = world_readable_tmp / "sub"
+    sub.mkdir()
+    (sub / "m.py").write_text(
+        "import os\n\ndef who():\n    return os.getuid()\n\n"
+        "def listing(paths):\n    out = {}\n    for p in paths:\n        try:\n"
+        "            out[p] = sorted(os.listdir(p))\n        except OSError:\n"
+        "            out[p] = None\n    return out\n")
+    temp = world_readable_tmp / "tmp"
+    temp.mkdir()
+    for path in [*world_readable_tmp.rglob("*"), temp]:
+        os.chmod(path, 0o777 if path.is_dir() else 0o644)
+    uid, claim = sandbox.allocate_uid()
+    try:
+        done = subprocess.run(
+            [os.path.realpath(sys.executable), "-I", "-c", UNPRIVILEGED_GRADER, str(sub)],
+            user=uid, group=uid, extra_groups=[], cwd=world_readable_tmp / "pkg",
+            env={"PATH": "/usr/bin:/bin", "HOME": str(temp), "TMPDIR": str(temp)},
+            capture_output=True, text=True, timeout=120)
+    finally:
+        sandbox.kill_uid(uid, uid)
+        claim.unlink()
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    if report["level"] != "bwrap":
+        pytest.skip(f"unprivileged bwrap unavailable here: {report['note']}")
+    assert report["package"] == str(package / "sandbox.py")
+    assert report["who"] == report["grader_uid"] == uid  # mapped back to the grader's uid
+    assert report["listing"]["/work"] is None and report["listing"]["/tmp"] == []
+    assert "submission" in report["listing"]["/"]
 
 
 # ----- the private copy ------------------------------------------------------------------------
