@@ -350,7 +350,10 @@ def protect_private_dirs(dirs: Iterable[Path] = PRIVATE_DIRS) -> list[Path]:
         if stat.S_ISLNK(info.st_mode) or info.st_uid != os.geteuid():
             continue
         if info.st_mode & 0o077:
-            os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077)
+            try:
+                os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077)
+            except OSError:
+                continue  # e.g. a read-only checkout: not protected, so not reported
         done.append(path)
     return done
 

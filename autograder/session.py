@@ -114,19 +114,14 @@ class _Worker:
         self.out_lock = threading.Lock()
         self.buffer = bytearray()
         try:
-            self.proc = subprocess.Popen(
-                launch.argv, env=launch.env, cwd=launch.cwd, user=launch.user,
-                group=launch.group, extra_groups=[] if launch.user is not None else None,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(req_r, rep_w), start_new_session=True, close_fds=True)
+            self.proc = _spawn(launch, (req_r, rep_w))
         except BaseException:
-            for fd in (req_r, rep_w, self.req_w, self.rep_r):
-                os.close(fd)
+            os.close(self.req_w)
+            os.close(self.rep_r)
             raise
         finally:
-            if hasattr(self, "proc"):
-                os.close(req_r)
-                os.close(rep_w)
+            os.close(req_r)  # the worker has its own copies (or never started)
+            os.close(rep_w)
         os.set_blocking(self.req_w, False)
         os.set_blocking(self.rep_r, False)
         self.pidfd = _pidfd(self.proc.pid)
@@ -262,6 +257,19 @@ class _Worker:
         return f"exit status {code}"
 
 
+def _spawn(launch: sandbox.Launch, fds: tuple[int, int]) -> subprocess.Popen:
+    """Start the worker: stdin closed, output piped, its own session, only ``fds`` inherited.
+
+    ``user``/``group`` are applied by subprocess in C between fork and exec (no Python
+    preexec_fn, which is unsafe with the drain threads running).
+    """
+    return subprocess.Popen(
+        launch.argv, env=launch.env, cwd=launch.cwd, user=launch.user, group=launch.group,
+        extra_groups=[] if launch.user is not None else None, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=fds,
+        start_new_session=True, close_fds=True)
+
+
 def _grow_pipe(fd: int) -> None:
     """Ask for a 1 MiB pipe buffer: fewer wake-ups per array (best effort, Linux only)."""
     try:
@@ -348,7 +356,7 @@ class StudentSession:
         self._next_id = 0
         scratch = sandbox.make_scratch(submission, choice.level)
         self.copy_warnings: list[str] = list(scratch.warnings)
-        if scratch.uid is not None:
+        if scratch.uid is not None:  # a dedicated uid: "other" permissions now matter
             dirs = sandbox.PRIVATE_DIRS if private_dirs is None else private_dirs
             sandbox.protect_private_dirs(Path(d) for d in dirs)
         self._limits = sandbox.Limits(
