@@ -59,6 +59,7 @@ def round_trip(session: StudentSession, value: object, calls: int) -> float:
 
 
 def describe(times: list[float]) -> str:
+    """Median, min and max in milliseconds."""
     return (f"median {statistics.median(times) * 1000:6.1f} ms  "
             f"min {min(times) * 1000:6.1f} ms  max {max(times) * 1000:6.1f} ms  (n={len(times)})")
 
@@ -68,26 +69,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--starts", type=int, default=8, help="worker starts per level")
     parser.add_argument("--calls", type=int, default=500, help="calls per latency figure")
     args = parser.parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="dltips-bench-"))
-    (root / "bench.py").write_text(MODULE)
+    with tempfile.TemporaryDirectory(prefix="dltips-bench-") as tmp:
+        root = Path(tmp)
+        (root / "bench.py").write_text(MODULE)
+        report(root, args.starts, args.calls)
+    return 0
+
+
+def report(root: Path, starts: int, calls: int) -> None:
+    """Print the three figures for a submission directory holding bench.py."""
     print("worker start-up (spawn -> ready, includes numpy import):")
-    print(f"  {'floor':6s} {describe(bare_interpreter(args.starts))}  (python -I, import numpy)")
+    print(f"  {'floor':6s} {describe(bare_interpreter(starts))}  (python -I, import numpy)")
     for level in sandbox.LEVELS:
         ok, why = sandbox.level_status(level)
-        line = describe(startup_cost(root, level, args.starts)) if ok else f"unavailable: {why}"
+        line = describe(startup_cost(root, level, starts)) if ok else f"unavailable: {why}"
         print(f"  {level:6s} {line}")
     with StudentSession(root) as session:
         print(f"round trip at level {session.isolation_level!r}:")
         for label, value in [("scalar", 1.0), ("100 floats", np.zeros(100)),
                              ("1 MiB array", np.zeros(2**17))]:
-            mean = round_trip(session, value, args.calls if label != "1 MiB array" else 50)
+            mean = round_trip(session, value, calls if label != "1 MiB array" else 50)
             print(f"  {label:12s} {mean * 1e6:8.0f} us per call")
         idle = session.worker_stats()["peak_rss_kib"]
         session.call("bench", "ones", 2**20)
         busy = session.worker_stats()["peak_rss_kib"]
         print(f"worker peak RSS: {idle / 1024:.1f} MiB after import, {busy / 1024:.1f} MiB after "
               "returning an 8 MiB array")
-    return 0
 
 
 if __name__ == "__main__":
