@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder.runner import start_session
 from autograder.session import StudentSession
 from autograder.testing import ModuleProxy, StudentCallFailed
 
@@ -54,7 +54,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 _RECORDS = pytest.StashKey[list]()
 _SESSION = pytest.StashKey[StudentSession]()
-_WARM_UP = pytest.StashKey[threading.Thread]()
 
 
 # ---------------------------------------------------------------------------------------
@@ -62,31 +61,24 @@ _WARM_UP = pytest.StashKey[threading.Thread]()
 # ---------------------------------------------------------------------------------------
 
 
+# Set by ``autograder.runner`` before pytest is even imported, so that the worker boots
+# while pytest loads and collects; None when the suite is run by plain pytest.
+PRESTARTED: StudentSession | None = None
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Start the worker now, so its interpreter boots while pytest collects the suite."""
     config = session.config
     submission = config.getoption("--dltips-submission")
     if not submission:
         return
-    student_session = StudentSession(
+    started = PRESTARTED or start_session(
         submission,
         isolation=config.getoption("--dltips-isolation"),
         call_timeout=config.getoption("--dltips-call-timeout"),
         wall_cap=config.getoption("--dltips-wall-cap"),
-        memory_limit=config.getoption("--dltips-memory-mb") * 2**20,
+        memory_mb=config.getoption("--dltips-memory-mb"),
     )
-    config.stash[_SESSION] = student_session
-    # A harmless request that runs no student code; its failure is the first test's to report.
-    warm = threading.Thread(target=_warm_up, args=(student_session,), daemon=True)
-    warm.start()
-    config.stash[_WARM_UP] = warm
-
-
-def _warm_up(student_session: StudentSession) -> None:
-    try:
-        student_session.worker_stats()
-    except Exception:  # noqa: BLE001 - any problem resurfaces, specifically, in the tests
-        pass
+    config.stash[_SESSION] = started
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +86,6 @@ def _student_session(pytestconfig: pytest.Config) -> Iterator[StudentSession]:
     session = pytestconfig.stash.get(_SESSION, None)
     if session is None:
         raise pytest.UsageError("--dltips-submission is required to run a grading suite")
-    pytestconfig.stash[_WARM_UP].join()  # the session is not shared between threads
     try:
         yield session
     finally:

@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from autograder.session import StudentSession  # numpy only: no pytest at this point
+
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = ("hidden", "public")
 INI = Path(__file__).resolve().parent / "suites.ini"
@@ -57,6 +59,20 @@ def pytest_args(
     ]
 
 
+def start_session(submission: str | Path, *, isolation: str = "auto",
+                  call_timeout: float = 10.0, wall_cap: float = 120.0,
+                  memory_mb: int = 1536) -> StudentSession:
+    """Create the session and spawn its worker, which boots while pytest starts up.
+
+    No student code runs yet: the worker imports a student module only when a test calls it.
+    """
+    student_session = StudentSession(submission, isolation=isolation,
+                                     call_timeout=call_timeout, wall_cap=wall_cap,
+                                     memory_limit=memory_mb * 2**20)
+    student_session.prestart()
+    return student_session
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.runner", description=__doc__)
     parser.add_argument("--suite", choices=SUITES, default="hidden")
@@ -72,7 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     # Only our plugin: third-party ones (hypothesis, xdist...) cost seconds at start-up and
     # have no business in a grading run.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    import pytest  # imported late: argparse errors should not pay for it
+
+    # Boot the worker first: its interpreter starts while pytest is imported and collects.
+    prestarted = start_session(
+        args.submission.resolve(), isolation=args.isolation, call_timeout=args.call_timeout,
+        wall_cap=args.wall_cap, memory_mb=args.memory_mb)
+    import pytest
+
+    from autograder import plugin
+
+    plugin.PRESTARTED = prestarted
 
     code = pytest.main(pytest_args(
         args.suite, args.submission.resolve(), args.results.resolve(), modules=args.modules,

@@ -111,6 +111,7 @@ class _Worker:
         launch = sandbox.build_launch(scratch, limits, ["--rfd", str(req_r), "--wfd", str(rep_w)])
         self.scratch, self.tail, self.flood_limit = scratch, tail, flood_limit
         self.flooded = False
+        self.ready = False  # set once the worker has said "ready"
         self.out_lock = threading.Lock()
         self.buffer = bytearray()
         try:
@@ -525,20 +526,32 @@ class StudentSession:
                             f"of {self.wall_cap:g} s (student calls and worker start-ups)")
 
     # ----- worker lifecycle ----------------------------------------------------------
+    def prestart(self) -> None:
+        """Spawn the worker now and let it boot while the caller does other work.
+
+        Call it from the thread that will make the calls: bwrap's --die-with-parent (a
+        parent-death signal) follows the thread that spawned the worker, not the process.
+        """
+        if self._res.worker is None and not self.closed:
+            self._res.worker = _Worker(self._res.scratch, self._limits, self._tail,
+                                       self.flood_limit)
+
     def _ensure_worker(self, label: str) -> _Worker:
         worker = self._res.worker
-        if worker is not None and worker.alive():
+        if worker is not None and worker.ready and worker.alive():
             return worker
-        self._drop_worker()
         started = time.monotonic()
         wall_bound = self._wall_left() < START_TIMEOUT
         deadline = started + min(START_TIMEOUT, self._wall_left())
         try:
-            worker = _Worker(self._res.scratch, self._limits, self._tail, self.flood_limit)
-            self._res.worker = worker
+            if worker is None or not worker.alive():
+                self._drop_worker()
+                worker = _Worker(self._res.scratch, self._limits, self._tail, self.flood_limit)
+                self._res.worker = worker
             ready, _ = worker.receive(deadline)
             if ready.get("status") != "ready":
                 raise ProtocolError("the worker did not say it was ready")
+            worker.ready = True
         except (_Timeout, _Gone, ProtocolError, OSError) as exc:
             self._drop_worker()
             if wall_bound and isinstance(exc, _Timeout):
