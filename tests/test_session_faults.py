@@ -222,6 +222,16 @@ def test_memory_bomb_hits_the_cap_and_the_worker_recovers(level, tmp_path):
         assert session.worker_stats()["peak_rss_kib"] < 256 * 1024
 
 
+def test_worker_peak_rss_is_its_own_not_the_graders(level, tmp_path):
+    """ru_maxrss survives execve, so a big grader (TensorFlow loaded) once made a fresh
+    worker look big; the worker must report its own address space only."""
+    ballast = np.ones(400 * 2**20 // 8)  # 400 MiB resident in this (the grader's) process
+    with StudentSession(hostile("memory_bomb", tmp_path), isolation=level) as session:
+        assert session.call("losses", "mse", Y_TRUE, Y_PRED) == pytest.approx(MSE)
+        assert session.worker_stats()["peak_rss_kib"] < 200 * 1024
+    del ballast
+
+
 def test_segfault_is_a_crash_with_the_signal_named_and_no_core_dump(level, tmp_path):
     root = write(tmp_path / "sub", {"losses.py": """
         import ctypes

@@ -41,6 +41,19 @@ def load_protocol() -> ModuleType:
     return module
 
 
+def _peak_rss_kib() -> int:
+    """This process's own peak RSS. VmHWM belongs to this address space alone, whereas
+    ru_maxrss survives execve and so can report the (large) grader that spawned us."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
 class Failure(Exception):
     """A student-attributable failure, reported to the grader as (kind, message, details)."""
 
@@ -196,8 +209,7 @@ class Server:
         raise Failure("internal", f"unknown operation {op!r:.40}")
 
     def stats(self) -> dict[str, Any]:
-        own = resource.getrusage(resource.RUSAGE_SELF)
-        return {"pid": os.getpid(), "uid": os.getuid(), "peak_rss_kib": int(own.ru_maxrss)}
+        return {"pid": os.getpid(), "uid": os.getuid(), "peak_rss_kib": _peak_rss_kib()}
 
     def call(self, mod: ModuleType, module: str, function: str, envelope: dict[str, Any],
              blobs: list) -> tuple[dict[str, Any], list]:
