@@ -159,8 +159,14 @@ def _progress() -> Progress:
 
 
 def _isolation_line(results: list[SubmissionResult]) -> str:
-    levels = {r.results["extra_data"].get("isolation") for r in results} - {None}
-    return ", ".join(sorted(levels)) or "n/a"
+    """The level in force, said once; the full sentence when it is weaker than bwrap."""
+    notes = {r.results["extra_data"].get("isolation"): r.results["extra_data"].get(
+        "isolation_note", "") for r in results}
+    notes.pop(None, None)
+    if not notes:
+        return "n/a (no worker was started)"
+    return " | ".join(level if level == "bwrap" else f"{level}: {note}"
+                      for level, note in sorted(notes.items()))
 
 
 SHORT_NAMES = {"losses": "loss", "gradient_descent": "gd", "normalization": "norm",

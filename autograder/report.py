@@ -59,6 +59,7 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float) -> d
         "extra_data": {
             "modules_found": staged.modules,
             "isolation": raw.get("isolation"),
+            "isolation_note": raw.get("isolation_note", ""),
             "grader_error": raw.get("grader_error"),
             "student_output_tail": raw.get("output_tail", "")[-2000:],
         },

@@ -236,3 +236,23 @@ def test_one_hanging_function_costs_only_its_tests(tmp_path):
     assert failing == {"dropout.dropout_backward"}
     kinds = {t["extra_data"]["kind"] for t in results["tests"] if t["status"] != "passed"}
     assert kinds == {"timeout"}
+
+
+def test_grading_never_imports_tensorflow(tmp_path):
+    """Keras outputs come from the committed cache; the trusted runner stays light."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, autograder.runner as r\n"
+        f"code = r.main(['--submission', {str(REPO_ROOT / 'solutions')!r}, '--results', "
+        f"{str(tmp_path / 'r.json')!r}])\n"
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'sklearn', 'matplotlib')"
+        " if m in sys.modules)\n"
+        "print('HEAVY', heavy, 'CODE', code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert "HEAVY [] CODE 0" in done.stdout, done.stdout + done.stderr
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert results["tests"] and all(t["passed"] for t in results["tests"])
