@@ -47,8 +47,12 @@ REPO_ROOT = PACKAGE_DIR.parent
 WORKER_SOURCE = PACKAGE_DIR / "worker"
 WORKER_FILES = ("server.py", "protocol.py")
 # The grader's secrets: never visible inside bwrap, chmod go-rwx for the user level.
+# Besides the solutions, hidden suites and Keras cache: the project's tests (they hold a
+# second complete implementation), the sample catalogue (snippets of the solutions) and
+# the mistake models (they name what the tests look for).
 PRIVATE_DIRS = (REPO_ROOT / "solutions", PACKAGE_DIR / "suites" / "hidden",
-                PACKAGE_DIR / "references")
+                PACKAGE_DIR / "references", REPO_ROOT / "tests", PACKAGE_DIR / "samples",
+                PACKAGE_DIR / "mistakes.py")
 SANDBOX_CWD = "/submission"
 SANDBOX_WORKER = "/opt/dltips-worker"
 PROBE_OK = "dltips-worker-probe-ok"
@@ -627,9 +631,13 @@ class _View:
     def mask(self, paths: Iterable[Path]) -> None:
         """An empty read-only tmpfs over any private path that a bind happens to cover."""
         for path in paths:
-            if self.covered(path) and path.exists():
+            if not (self.covered(path) and path.exists()):
+                continue
+            if path.is_dir():
                 self.args += ["--perms", "0700", "--tmpfs", str(path),
                               "--remount-ro", str(path)]
+            else:  # a single private file reads as empty
+                self.args += ["--ro-bind", "/dev/null", str(path)]
 
 
 def site_dirs() -> list[Path]:
