@@ -6,6 +6,7 @@
     dltips release stubs [--check]                     regenerate assignments/ from solutions/
     dltips release student --out DIR                   build the student release tree
     dltips references                                  recompute the cached Keras outputs
+    dltips gradescope [--out FILE.zip]                 build the Gradescope autograder zip
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     student.add_argument("--out", "-o", type=Path, required=True)
 
     commands.add_parser("references", help="recompute the cached Keras reference outputs")
+
+    gradescope = commands.add_parser("gradescope", help="build the Gradescope autograder zip")
+    gradescope.add_argument("--out", "-o", type=Path, default=Path("dltips-gradescope.zip"))
     return parser
 
 
@@ -266,8 +270,17 @@ def cmd_references(args: argparse.Namespace) -> int:
     return int(generate.main() or 0)
 
 
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    _instructor_only("autograder.suites.hidden")
+    from autograder.gradescope import build
+
+    console.print(f"Gradescope autograder written to {build(args.out)} "
+                  "(upload it; choose the Ubuntu 24.04 base image)")
+    return 0
+
+
 COMMANDS = {"grade": cmd_grade, "demo": cmd_demo, "check": cmd_check, "release": cmd_release,
-            "references": cmd_references}
+            "references": cmd_references, "gradescope": cmd_gradescope}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -583,6 +583,7 @@ class _View:
     def __init__(self) -> None:
         self.args: list[str] = []
         self.bound: list[Path] = []
+        self.hidden: list[Path] = []  # already replaced by an empty tmpfs
         self.dirs: set[Path] = {Path("/")}
 
     def covered(self, path: Path) -> bool:
@@ -627,12 +628,15 @@ class _View:
                 self.args += ["--ro-bind", str(path), str(path)]
         for directory in masked:
             self.args += ["--remount-ro", str(directory)]
+        self.hidden += masked
 
     def mask(self, paths: Iterable[Path]) -> None:
         """An empty read-only tmpfs over any private path that a bind happens to cover."""
         for path in paths:
             if not (self.covered(path) and path.exists()):
                 continue
+            if any(path == h or h in path.parents for h in self.hidden):
+                continue  # inside a masked site-packages: already gone (and read-only)
             if path.is_dir():
                 self.args += ["--perms", "0700", "--tmpfs", str(path),
                               "--remount-ro", str(path)]

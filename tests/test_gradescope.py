@@ -1,0 +1,114 @@
+"""The Gradescope autograder zip and its entry point."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from autograder import gradescope
+from autograder.contract import MODULES, REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory):
+    return gradescope.build(tmp_path_factory.mktemp("gs") / "dltips-gradescope.zip")
+
+
+def test_zip_has_gradescope_layout(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        names = set(archive.namelist())
+        modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
+    for script in ("setup.sh", "run_autograder"):
+        assert script in names and modes[script] & stat.S_IXUSR
+    for needed in ("dltips/pyproject.toml", "dltips/autograder/suites.ini",
+                   "dltips/autograder/references/keras_refs.npz",
+                   "dltips/autograder/suites/hidden/test_optimizers.py",
+                   *(f"dltips/solutions/{m}.py" for m in MODULES)):
+        assert needed in names
+    assert not [n for n in names if n.startswith(("dltips/tests/", "dltips/.git"))
+                or "__pycache__" in n]
+
+
+def test_run_writes_results_for_a_full_submission(tmp_path):
+    results = tmp_path / "results" / "results.json"
+    done = subprocess.run([sys.executable, "-m", "autograder.gradescope", "run",
+                           str(REPO_ROOT / "solutions"), str(results)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(results.read_text())
+    assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0
+
+
+def test_run_writes_results_even_for_an_empty_submission(tmp_path):
+    (tmp_path / "submission").mkdir()
+    results = tmp_path / "results.json"
+    assert gradescope.run(tmp_path / "submission", results) == 0
+    data = json.loads(results.read_text())
+    assert data["score"] == 0 and "no module files found" in data["output"]
+    assert data["tests"] and all(t["status"] == "failed" for t in data["tests"])
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wheel")
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                           "--no-build-isolation", "-q", "-w", str(out), str(REPO_ROOT)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return next(out.glob("dltips-*.whl"))
+
+
+def test_wheel_carries_the_grading_data(wheel):
+    """A non-editable install (as on Gradescope) must bring the ini, caches and worker."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("autograder/suites.ini", "autograder/references/keras_refs.npz",
+                   "autograder/suites/public/expected.npz", "autograder/worker/server.py",
+                   "autograder/suites/hidden/test_batchnorm.py", "solutions/optimizers.py"):
+        assert needed in names
+
+
+LEAK_PROBE = """
+import pathlib, sys
+from autograder.session import StudentSession
+import solutions
+secret = pathlib.Path(solutions.__file__).with_name("optimizers.py")
+sub = pathlib.Path(sys.argv[1])
+sub.mkdir()
+(sub / "losses.py").write_text(
+    "def sigmoid(z):\\n"
+    "    try:\\n"
+    f"        return open({str(secret)!r}).read()[:40]\\n"
+    "    except OSError as error:\\n"
+    "        return type(error).__name__\\n")
+with StudentSession(sub, isolation="bwrap") as session:
+    print("SEEN:", session.call("losses", "sigmoid", 0.0))
+"""
+
+
+def test_installed_package_grades_in_bwrap_and_hides_its_solutions(wheel, tmp_path):
+    """pip-installed (not editable), in a venv under /tmp: the case Gradescope and CI hit."""
+    from autograder import sandbox
+
+    if not sandbox.level_status("bwrap")[0]:
+        pytest.skip("bubblewrap is not usable here (CI installs it)")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
+                   check=True, timeout=300)
+    python = str(venv / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True,
+                   timeout=300)
+    graded = subprocess.run([python, "-m", "autograder.runner", "--isolation", "bwrap",
+                             "--submission", str(REPO_ROOT / "tests" / "independent"),
+                             "--results", str(tmp_path / "r.json")], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    records = json.loads((tmp_path / "r.json").read_text())["tests"]
+    assert records and all(r["passed"] for r in records)
+    probe = subprocess.run([python, "-c", LEAK_PROBE, str(tmp_path / "sub")], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
+    assert "SEEN: FileNotFoundError" in probe.stdout, probe.stdout + probe.stderr
