@@ -21,6 +21,7 @@ from rich.table import Table
 
 from autograder.contract import MODULES, REPO_ROOT
 from autograder.engine import GradeOptions, SubmissionResult, clean_output_dir, grade_many
+from autograder.report import VISIBILITIES
 from autograder.staging import StagingError, probe
 
 console = Console()
@@ -62,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("submissions", nargs="+", type=Path,
                        help="submission directories or .zip files")
     grade.add_argument("--out", "-o", type=Path, required=True, help="output directory")
+    grade.add_argument("--visibility", choices=VISIBILITIES, default="visible",
+                       help="Gradescope visibility written into results.json (default visible)")
     _add_grading_options(grade)
 
     demo = commands.add_parser("demo", help="grade the bundled sample submissions")
@@ -94,7 +97,8 @@ def _options(args: argparse.Namespace, suite: str, modules: tuple[str, ...] = ()
     if args.jobs < 1:
         raise UsageFailure("--jobs must be at least 1")
     return GradeOptions(suite=suite, isolation=args.isolation, call_timeout=args.call_timeout,
-                        wall_cap=args.wall_cap, memory_mb=args.memory_mb, modules=modules)
+                        wall_cap=args.wall_cap, memory_mb=args.memory_mb, modules=modules,
+                        visibility=getattr(args, "visibility", "visible"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -146,6 +150,7 @@ def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, job
         results = grade_many(sources, out, options, jobs,
                              on_done=lambda r: progress.advance(task))
     _print_class_table(results)
+    _print_hardest_functions(results)
     errors = [r.name for r in results if r.results["extra_data"].get("grader_error")]
     console.print(f"Isolation: {_isolation_line(results)}")
     console.print(f"Wrote {out}/<submission>/results.json and feedback.md, "
@@ -171,6 +176,18 @@ def _isolation_line(results: list[SubmissionResult]) -> str:
         return "n/a (no worker was started)"
     return " | ".join(level if level == "bwrap" else f"{level}: {note}"
                       for level, note in sorted(notes.items()))
+
+
+def _print_hardest_functions(results: list[SubmissionResult], count: int = 5) -> None:
+    """The functions the fewest submissions got fully right: where to spend the next lecture."""
+    from autograder.report import class_pass_rates
+
+    if len(results) < 2:
+        return
+    rates = sorted(class_pass_rates(results).items(), key=lambda item: item[1])[:count]
+    if rates and rates[0][1] < 1.0:
+        console.print("Hardest functions: " + ", ".join(
+            f"{name} {100 * rate:.0f}%" for name, rate in rates if rate < 1.0))
 
 
 SHORT_NAMES = {"losses": "loss", "gradient_descent": "gd", "normalization": "norm",

@@ -38,6 +38,7 @@ class GradeOptions:
     wall_cap: float = 120.0
     memory_mb: int = 1536
     modules: tuple[str, ...] = ()
+    visibility: str = "visible"  # Gradescope visibility of the results and their tests
 
     @property
     def runner_timeout(self) -> float:
@@ -81,7 +82,8 @@ def grade_submission(source: Path, options: GradeOptions, out_dir: Path | None =
             raw = {"tests": [], "grader_error": str(error)}
         else:
             raw = run_suite(staged, options, Path(scratch))
-    results = report.gradescope_results(staged, raw, time.monotonic() - started)
+    results = report.gradescope_results(staged, raw, time.monotonic() - started,
+                                        options.visibility)
     result = SubmissionResult(name or staged.name, Path(source), results)
     if out_dir is not None:
         result.out_dir = report.write_submission(out_dir / result.name, result.results)

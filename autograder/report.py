@@ -39,9 +39,18 @@ KIND_ADVICE = {
 # ---------------------------------------------------------------------------------------
 
 
-def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float) -> dict:
-    """Gradescope's results.json content for one submission."""
-    tests = [_gradescope_test(i, record) for i, record in enumerate(raw.get("tests", []), 1)]
+VISIBILITIES = ("visible", "after_published", "after_due_date", "hidden")
+
+
+def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
+                       visibility: str = "visible") -> dict:
+    """Gradescope's results.json content for one submission.
+
+    ``visibility`` applies to the overall result and to every test (Gradescope's values:
+    visible, after_published, after_due_date, hidden).
+    """
+    tests = [_gradescope_test(i, record, visibility)
+             for i, record in enumerate(raw.get("tests", []), 1)]
     output_lines = [f"Submission: {staged.name}"]
     if raw.get("isolation_note"):
         output_lines.append(f"Isolation: {raw['isolation_note']}")
@@ -53,7 +62,7 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float) -> d
         "execution_time": round(elapsed, 3),
         "output": "\n".join(output_lines),
         "output_format": "text",
-        "visibility": "visible",
+        "visibility": visibility,
         "stdout_visibility": "hidden",
         "tests": tests,
         "extra_data": {
@@ -66,7 +75,7 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float) -> d
     }
 
 
-def _gradescope_test(number: int, record: dict) -> dict:
+def _gradescope_test(number: int, record: dict, visibility: str) -> dict:
     module = record["module"]
     functions = [f"{module}.{name}" for name in record["functions"]]
     title = record["doc"] or record["name"].removeprefix("test_").replace("_", " ")
@@ -79,7 +88,7 @@ def _gradescope_test(number: int, record: dict) -> dict:
         "status": "passed" if passed else "failed",
         "output": "" if passed else _test_output(record),
         "output_format": "text",
-        "visibility": "visible",
+        "visibility": visibility,
         "tags": [module, *functions],
         "extra_data": {"kind": record["kind"], "nodeid": record["nodeid"],
                        "duration": record["duration"]},

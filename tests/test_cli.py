@@ -72,3 +72,16 @@ def test_check_runs_the_visible_suite(path, all_pass):
     assert ("failed" not in done.stdout) == all_pass
     if not all_pass:
         assert "NotImplementedError" in done.stdout
+
+
+def test_visibility_option_reaches_every_test(tmp_path):
+    good = tmp_path / "good"
+    good.mkdir()
+    shutil.copy2(REPO_ROOT / "solutions" / "dropout.py", good / "dropout.py")
+    assert cli.main(["grade", str(good), "--out", str(tmp_path / "out"),
+                     "--visibility", "after_published"]) == 0
+    data = json.loads((tmp_path / "out" / "good" / "results.json").read_text())
+    assert data["visibility"] == "after_published"
+    assert {t["visibility"] for t in data["tests"]} == {"after_published"}
+    done = run_cli("grade", str(good), "--out", str(tmp_path / "o2"), "--visibility", "secret")
+    assert done.returncode == 2
