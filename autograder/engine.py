@@ -132,6 +132,19 @@ def _runner_env() -> dict[str, str]:
 # ---------------------------------------------------------------------------------------
 
 
+def failed_submission(source: Path, name: str, error: BaseException, out_dir: Path | None,
+                      visibility: str = "visible") -> SubmissionResult:
+    """A zero with the reason, for a submission the pipeline itself could not handle."""
+    staged = StagedSubmission(name, Path(source), Path(source))
+    message = f"{type(error).__name__}: {error}"
+    results = report.gradescope_results(staged, {"tests": [], "grader_error": message}, 0.0,
+                                        visibility)
+    result = SubmissionResult(name, Path(source), results)
+    if out_dir is not None:
+        result.out_dir = report.write_submission(out_dir / name, results)
+    return result
+
+
 def unique_names(sources: Iterable[Path]) -> list[str]:
     """Results folder names, with -2, -3... added where two submissions share a name."""
     seen: dict[str, int] = {}
@@ -155,7 +168,11 @@ def grade_many(
     names = unique_names(sources)
 
     def one(index: int) -> SubmissionResult:
-        result = grade_submission(sources[index], options, out_dir, names[index])
+        try:
+            result = grade_submission(sources[index], options, out_dir, names[index])
+        except Exception as error:  # noqa: BLE001 - one submission must not stop the class
+            result = failed_submission(sources[index], names[index], error, out_dir,
+                                       options.visibility)
         if on_done:
             on_done(result)
         return result

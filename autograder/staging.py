@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -139,7 +140,14 @@ def _modules_in_zip(source: Path, destination: Path) -> tuple[dict[str, Path], l
                 notes.append(f"{module}.py is larger than {MAX_MODULE_BYTES} bytes; not graded")
                 del chosen[module]
                 continue
-            data = archive.read(info)[: MAX_MODULE_BYTES + 1]
+            try:
+                data = archive.read(info)
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError,
+                    RuntimeError) as error:  # corrupt, encrypted or exotic members
+                notes.append(f"{module}.py could not be read from the zip ({error}); "
+                             "not graded")
+                del chosen[module]
+                continue
             (destination / f"{module}.py").write_bytes(data)
             chosen[module] = destination / f"{module}.py"
     return chosen, notes

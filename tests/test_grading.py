@@ -256,3 +256,43 @@ def test_grading_never_imports_tensorflow(tmp_path):
     assert "HEAVY [] CODE 0" in done.stdout, done.stdout + done.stderr
     results = json.loads((tmp_path / "r.json").read_text())
     assert results["tests"] and all(t["passed"] for t in results["tests"])
+
+
+def test_a_corrupt_zip_member_is_a_note_not_a_crash(tmp_path):
+    target = tmp_path / "carol.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("dropout.py", (REPO_ROOT / "solutions" / "dropout.py").read_text())
+        archive.writestr("losses.py", "def sigmoid(z):\n    return z\n" * 50)
+    raw = bytearray(target.read_bytes())
+    start = raw.find(b"losses.py") + len("losses.py")  # the local header's file name
+    raw[start + 5: start + 25] = b"\x00" * 20          # damage its compressed data
+    target.write_bytes(bytes(raw))
+    results = grade_submission(target, GradeOptions(modules=("dropout", "losses"))).results
+    assert "losses.py could not be read from the zip" in results["output"]
+    dropout = [t for t in results["tests"] if t["tags"][0] == "dropout"]
+    assert dropout and all(t["status"] == "passed" for t in dropout)
+
+
+def test_an_unexpected_pipeline_failure_costs_only_that_submission(tmp_path, monkeypatch):
+    from autograder import engine
+
+    good = tmp_path / "good"
+    good.mkdir()
+    shutil.copy2(REPO_ROOT / "solutions" / "dropout.py", good / "dropout.py")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    real_stage = engine.stage
+
+    def flaky_stage(source, destination):
+        if Path(source).name == "bad":
+            raise PermissionError("simulated: cannot read the submission")
+        return real_stage(source, destination)
+
+    monkeypatch.setattr(engine, "stage", flaky_stage)
+    results = grade_many([good, bad], tmp_path / "out", GradeOptions(modules=("dropout",)),
+                         jobs=2)
+    by_name = {r.name: r for r in results}
+    assert by_name["good"].score == by_name["good"].max_score > 0
+    assert by_name["bad"].score == 0
+    assert "PermissionError" in by_name["bad"].results["output"]
+    assert (tmp_path / "out" / "bad" / "results.json").exists()
