@@ -303,6 +303,16 @@ def probe(level: str) -> tuple[bool, str]:
 
 
 # ----- paths ---------------------------------------------------------------------------
+def worker_python() -> str:
+    """The interpreter the worker runs: this one, by the path it was started with.
+
+    Not its realpath: a venv's ``bin/python`` is a symlink to the base interpreter, and only
+    the symlink's location makes Python read ``pyvenv.cfg`` and use the venv's packages
+    (numpy among them).
+    """
+    return os.path.abspath(sys.executable)
+
+
 def python_paths() -> list[Path]:
     """What the worker must be able to read: the interpreter, its prefixes, numpy."""
     paths = [Path(os.path.realpath(sys.executable)), Path(os.path.realpath(sys.base_prefix)),
@@ -532,14 +542,12 @@ def build_launch(scratch: Scratch, limits: Limits, server_args: Sequence[str]) -
     env = worker_env(scratch)
     if scratch.level == "bwrap":
         server = f"{SANDBOX_WORKER}/server.py"
-        python = os.path.realpath(sys.executable)
-        tail = [python, "-I", "-B", server, *limits.server_args(), *identity_args(scratch),
+        tail = [worker_python(), "-I", "-B", server, *limits.server_args(), *identity_args(scratch),
                 *server_args]
         argv = ["bwrap", *bwrap_args(scratch, env, limits), "--", *tail]
         return Launch(argv, {"PATH": SYSTEM_PATH}, str(scratch.base))
     server = str(scratch.worker_dir / "server.py")
-    argv = [os.path.realpath(sys.executable), "-I", "-B", server, *limits.server_args(),
-            *server_args]
+    argv = [worker_python(), "-I", "-B", server, *limits.server_args(), *server_args]
     return Launch(argv, env, str(scratch.cwd), scratch.uid, scratch.gid)
 
 
@@ -553,6 +561,10 @@ def identity_args(scratch: Scratch) -> list[str]:
 def bwrap_args(scratch: Scratch, env: dict[str, str], limits: Limits) -> list[str]:
     """bubblewrap options: a minimal read-only view, one writable dir, fresh namespaces."""
     view = _View()
+    # The fresh /tmp comes first, so that a Python installed under /tmp (a venv made there,
+    # as CI systems do) is bound on top of it instead of being hidden by it.
+    view.args += ["--perms", "1777", "--size", str(limits.tmpfs), "--tmpfs", "/tmp"]
+    view.dirs.add(Path("/tmp"))
     view.system()
     for prefix in python_paths()[1:3]:
         view.ro_bind(prefix)
@@ -561,8 +573,7 @@ def bwrap_args(scratch: Scratch, env: dict[str, str], limits: Limits) -> list[st
     view.parents(Path(SANDBOX_WORKER))
     view.args += ["--ro-bind", str(scratch.worker_dir), SANDBOX_WORKER,
                   "--bind", str(scratch.cwd), SANDBOX_CWD, "--chdir", "/",
-                  "--proc", "/proc", "--dev", "/dev",
-                  "--perms", "1777", "--size", str(limits.tmpfs), "--tmpfs", "/tmp"]
+                  "--proc", "/proc", "--dev", "/dev"]
     return [*namespace_args(), *view.args, "--clearenv",
             *[a for k, v in env.items() for a in ("--setenv", k, v)]]
 
@@ -650,9 +661,12 @@ def site_dirs() -> list[Path]:
     if site.ENABLE_USER_SITE:
         found.append(site.getusersitepackages())
     found += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
-    # Also the system Pythons' package directories under /usr, which our bind exposes.
-    for pattern in ("lib/python3*/*-packages", "local/lib/python3*/*-packages"):
-        found += [str(p) for p in Path("/usr").glob(pattern)]
+    # Also the package directories of every prefix our binds expose: the system Pythons'
+    # under /usr, and the base installation behind a venv (a venv's site module does not
+    # list it, yet the bind of sys.base_prefix shows it, with whatever is installed there).
+    for root in (Path("/usr"), Path(sys.base_prefix), Path(sys.prefix)):
+        for pattern in ("lib/python3*/*-packages", "local/lib/python3*/*-packages"):
+            found += [str(p) for p in root.glob(pattern)]
     return list(dict.fromkeys(Path(os.path.realpath(p)) for p in found))
 
 

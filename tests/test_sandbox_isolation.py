@@ -229,12 +229,17 @@ def test_bwrap_view_holds_nothing_of_the_grader(tmp_path):
             str(tmp_path / "read_secrets" / "losses.py"), "/etc/passwd", "/root/.bashrc"])
         # Only the worker's own (public) code and console scripts in Python's bin/.
         public = {f"{sandbox.SANDBOX_WORKER}/{name}" for name in sandbox.WORKER_FILES}
-        scripts = str(Path(sys.prefix) / "bin") + "/"
+        scripts = tuple(str(Path(prefix) / "bin") + "/" for prefix in (sys.prefix,
+                                                                        sys.base_prefix))
         assert [p for p in found if p not in public and not p.startswith(scripts)] == []
         seen = session.call("losses", "listing", ["/", "/root", "/work", repo, site, "/tmp"])
         assert set(seen["/"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32",
                                   "opt", "proc", "root", "sbin", "submission", "tmp", "usr"}
-        assert seen["/work"] is None and seen[repo] is None and seen["/tmp"] == []
+        # /tmp is fresh: empty but for the way to a Python installed under it (a venv).
+        python_under_tmp = {Path(p).relative_to("/tmp").parts[0]
+                            for p in sandbox.python_paths() if Path(p).is_relative_to("/tmp")}
+        assert seen["/work"] is None and seen[repo] is None
+        assert set(seen["/tmp"]) == python_under_tmp
         assert set(seen[site]) <= {"numpy", "numpy.libs"}  # the rest of site-packages masked
         honest_still_works(session)
 
@@ -456,3 +461,42 @@ def test_stack_and_heap_hold_no_expected_values(level, tmp_path):
         # Control: had the grader sent the expected values, the attack would find them.
         assert np.isin(expected, bait["values"]).all()
         honest_still_works(session)
+
+
+VENV_PROBE = """
+import pathlib, sys
+from autograder.session import StudentSession
+submission = pathlib.Path(sys.argv[1])
+submission.mkdir()
+(submission / "losses.py").write_text(
+    "import sys\\nimport numpy\\n"
+    "def where():\\n    return [sys.prefix, numpy.__file__]\\n")
+with StudentSession(submission, isolation=sys.argv[2]) as session:
+    print("WHERE", *session.call("losses", "where"))
+"""
+
+
+@pytest.mark.parametrize("level", ["bwrap", "user"])
+def test_worker_uses_a_venv_made_under_tmp(level, tmp_path, world_readable_tmp):
+    """A venv's python is a symlink to the base interpreter: the worker must start the venv's
+    (so numpy comes from the venv), and bwrap's fresh /tmp must not hide a venv under /tmp."""
+    import numpy
+
+    require_level(level)
+    venv = world_readable_tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=300)
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    numpy_dir = Path(numpy.__file__).parent
+    for source in (numpy_dir, numpy_dir.with_name("numpy.libs")):
+        if source.exists():
+            shutil.copytree(source, site / source.name, symlinks=True)
+    for path in [venv, *venv.rglob("*")]:  # the worker uid of the user level reads it
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | 0o055)
+    env = {**os.environ, "PYTHONPATH": str(sandbox.REPO_ROOT)}
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", VENV_PROBE,
+                           str(tmp_path / "submission"), level], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert f"WHERE {venv} {site / 'numpy' / '__init__.py'}" in done.stdout, (
+        done.stdout + done.stderr)
