@@ -187,10 +187,10 @@ def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
 
 
 def _first_doc_line(item: pytest.Item) -> str:
-    """The test's docstring summary: what the feedback says the test checks."""
+    """The test docstring's first paragraph, on one line: what the feedback says it checks."""
     doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
-    lines = doc.strip().splitlines()
-    return lines[0] if lines else ""
+    paragraph = doc.strip().split("\n\n")[0]
+    return " ".join(paragraph.split())
 
 
 def _failure_kind(call: pytest.CallInfo, report: pytest.TestReport) -> str:
