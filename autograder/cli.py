@@ -232,13 +232,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         raise UsageFailure(f"unknown module {unknown[0]!r}; choose from {', '.join(MODULES)}")
-    path = args.path or Path("assignments")
+    path = args.path or _default_assignments_dir()
     if not path.is_dir():
         raise UsageFailure(f"{path}: no such folder (run from your project folder or "
                            "pass --path)")
     result = grade_submission(path, _options(args, "public", tuple(args.modules)))
     _print_check_table(result)
     return 0
+
+
+def _default_assignments_dir() -> Path:
+    """./assignments, or the current folder when it is the one holding the modules."""
+    here = Path.cwd()
+    if not (here / "assignments").is_dir() and any((here / f"{m}.py").exists() for m in MODULES):
+        return here
+    return here / "assignments"
 
 
 def _print_check_table(result: SubmissionResult) -> None:

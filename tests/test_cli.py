@@ -85,3 +85,12 @@ def test_visibility_option_reaches_every_test(tmp_path):
     assert {t["visibility"] for t in data["tests"]} == {"after_published"}
     done = run_cli("grade", str(good), "--out", str(tmp_path / "o2"), "--visibility", "secret")
     assert done.returncode == 2
+
+
+def test_check_from_inside_the_assignments_folder(tmp_path):
+    folder = tmp_path / "my_work"
+    folder.mkdir()
+    shutil.copy2(REPO_ROOT / "solutions" / "dropout.py", folder / "dropout.py")
+    done = run_cli("check", "dropout", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "failed" not in done.stdout and "dltips check" in done.stdout
