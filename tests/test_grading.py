@@ -296,3 +296,141 @@ def test_an_unexpected_pipeline_failure_costs_only_that_submission(tmp_path, mon
     assert by_name["bad"].score == 0
     assert "PermissionError" in by_name["bad"].results["output"]
     assert (tmp_path / "out" / "bad" / "results.json").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile submissions through the whole pipeline
+# ---------------------------------------------------------------------------------------
+
+HOSTILE_LOSSES = '''
+import os, sys
+import numpy as np
+
+print("PASSED losses 14/14", flush=True)            # fake success lines are only output
+for where in ("results.json", "../results.json", "/tmp/results.json"):
+    try:
+        open(where, "w").write('{"score": 80}')
+    except OSError:
+        pass
+
+class _Yes:
+    def __eq__(self, other):
+        return True
+
+class _Liar(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(other), dtype=bool)
+
+def sigmoid(z):
+    os._exit(0)
+
+def softmax(z, axis=-1):
+    return np.zeros(np.shape(z)).view(_Liar)
+
+def mean_squared_error(y_true, y_pred):
+    return _Yes()
+
+def binary_crossentropy(y_true, y_pred, epsilon=1e-7):
+    frame = sys._getframe()
+    while frame.f_back is not None:                    # hunt for expected values
+        frame = frame.f_back
+    return float("nan")
+
+def categorical_crossentropy(y_true, y_pred, epsilon=1e-7):
+    while True:
+        pass
+
+def r2_score(y_true, y_pred):
+    raise SystemExit(0)
+
+def accuracy(y_true, y_pred):
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        pass
+'''
+
+HOSTILE_NORMALIZATION = '''
+import os, pathlib
+import numpy as np
+
+MARKER = "{marker}"
+NEIGHBOUR = pathlib.Path("{neighbour}")
+
+def _detach():
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execvp("sleep", ["sleep", "300", MARKER])
+        os._exit(0)
+
+_detach()
+for target in (NEIGHBOUR / "dropout.py", NEIGHBOUR / "evil.txt"):
+    try:
+        target.write_text("raise SystemExit")
+    except OSError:
+        pass
+
+def standardize_fit(X):
+    _detach()
+    return np.zeros(1), np.ones(1)
+'''
+
+
+def _tree_digest(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker.encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_hostile_submissions_in_a_class_run(tmp_path):
+    """Attacks score nothing, their honest neighbours in the same files keep their points,
+    other students' grades and files are untouched, the checkout is unchanged and nothing
+    the attacks started is left running."""
+    import uuid
+
+    marker = f"dltips-hostile-{uuid.uuid4().hex}"
+    honest = tmp_path / "honest"
+    shutil.copytree(REPO_ROOT / "solutions", honest,
+                    ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    loud = tmp_path / "loud"
+    loud.mkdir()
+    (loud / "losses.py").write_text(HOSTILE_LOSSES)
+    shutil.copy2(REPO_ROOT / "solutions" / "dropout.py", loud / "dropout.py")
+    sneaky = tmp_path / "sneaky"
+    sneaky.mkdir()
+    (sneaky / "normalization.py").write_text(
+        HOSTILE_NORMALIZATION.format(marker=marker, neighbour=honest))
+    shutil.copy2(REPO_ROOT / "solutions" / "regularization.py", sneaky / "regularization.py")
+    honest_before = _tree_digest(honest)
+    repo_before = _tree_digest(REPO_ROOT / "solutions"), _tree_digest(REPO_ROOT / "autograder")
+
+    options = GradeOptions(call_timeout=2.0)
+    results = {r.name: r for r in grade_many([honest, loud, sneaky], tmp_path / "out", options,
+                                             jobs=2)}
+
+    def scores(name: str) -> dict:
+        return {m: s for m, (s, mx) in report.module_scores(results[name].results).items()}
+
+    assert results["honest"].score == results["honest"].max_score == 80
+    loud_scores, sneaky_scores = scores("loud"), scores("sneaky")
+    assert loud_scores["losses"] == 0 and loud_scores["dropout"] == 8
+    assert sneaky_scores["normalization"] == 0 and sneaky_scores["regularization"] == 10
+    kinds = {t["extra_data"]["kind"] for t in results["loud"].results["tests"]
+             if t["tags"][0] == "losses"}
+    assert {"crashed", "bad_return", "timeout"} <= kinds
+    assert _tree_digest(honest) == honest_before
+    assert (_tree_digest(REPO_ROOT / "solutions"), _tree_digest(REPO_ROOT / "autograder")) == (
+        repo_before)
+    assert not (tmp_path / "results.json").exists()
+    assert _processes_with(marker) == []
