@@ -22,6 +22,7 @@ from rich.table import Table
 from autograder.contract import MODULES, REPO_ROOT
 from autograder.engine import GradeOptions, SubmissionResult, clean_output_dir, grade_many
 from autograder.report import VISIBILITIES
+from autograder.runner import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
 from autograder.staging import StagingError, probe
 
 console = Console()
@@ -46,12 +47,12 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded at once")
     parser.add_argument("--isolation", choices=["auto", "bwrap", "user", "none"],
                         default="auto", help="sandbox for student code (default: strongest)")
-    parser.add_argument("--call-timeout", type=float, default=10.0,
-                        help="seconds one call into student code may take (default 10)")
-    parser.add_argument("--wall-cap", type=float, default=120.0,
-                        help="seconds of student code per submission (default 120)")
-    parser.add_argument("--memory-mb", type=int, default=1536,
-                        help="address-space cap of a worker in MiB (default 1536)")
+    parser.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT,
+                        help=f"seconds one call into student code may take ({CALL_TIMEOUT:g})")
+    parser.add_argument("--wall-cap", type=float, default=WALL_CAP,
+                        help=f"seconds of student code per submission ({WALL_CAP:g})")
+    parser.add_argument("--memory-mb", type=int, default=MEMORY_MB,
+                        help=f"address-space cap of a worker in MiB ({MEMORY_MB})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,10 +110,12 @@ def _options(args: argparse.Namespace, suite: str, modules: tuple[str, ...] = ()
 def cmd_grade(args: argparse.Namespace) -> int:
     gradable = 0
     for path in args.submissions:
+        if not path.exists():
+            raise UsageFailure(f"{path}: no such file or directory")
         try:
             gradable += bool(probe(path))
-        except StagingError as error:
-            raise UsageFailure(str(error)) from None
+        except StagingError:
+            pass  # e.g. a corrupt zip: graded as empty, with the reason in its results
     if not gradable:
         raise UsageFailure("nothing gradable: no submission holds any module file "
                            f"({', '.join(m + '.py' for m in MODULES)})")

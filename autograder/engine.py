@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import report
+from autograder.runner import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
 from autograder.staging import StagedSubmission, StagingError, stage, submission_name
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +35,9 @@ class GradeOptions:
 
     suite: str = "hidden"
     isolation: str = "auto"
-    call_timeout: float = 10.0
-    wall_cap: float = 120.0
-    memory_mb: int = 1536
+    call_timeout: float = CALL_TIMEOUT
+    wall_cap: float = WALL_CAP
+    memory_mb: int = MEMORY_MB
     modules: tuple[str, ...] = ()
     visibility: str = "visible"  # Gradescope visibility of the results and their tests
 
@@ -77,11 +78,13 @@ def grade_submission(source: Path, options: GradeOptions, out_dir: Path | None =
         try:
             staged = stage(source, Path(scratch) / "submission")
         except StagingError as error:
-            staged = StagedSubmission(submission_name(source), source, Path(scratch))
-            staged.notes.append(str(error))
-            raw = {"tests": [], "grader_error": str(error)}
-        else:
-            raw = run_suite(staged, options, Path(scratch))
+            # The submission's fault (e.g. a corrupt zip), not the grader's: grade it as
+            # empty, so every test is reported, as missing, next to the reason.
+            empty = Path(scratch) / "submission"
+            empty.mkdir(exist_ok=True)
+            staged = StagedSubmission(submission_name(source), source, empty,
+                                      notes=[f"{error}; graded as an empty submission"])
+        raw = run_suite(staged, options, Path(scratch))
     results = report.gradescope_results(staged, raw, time.monotonic() - started,
                                         options.visibility)
     result = SubmissionResult(name or staged.name, Path(source), results)

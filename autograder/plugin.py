@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.runner import start_session
+from autograder.runner import CALL_TIMEOUT, MEMORY_MB, WALL_CAP, start_session
 from autograder.session import StudentSession
 from autograder.testing import ModuleProxy, StudentCallFailed
 
@@ -41,9 +41,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dltips-submission", help="staged submission directory")
     group.addoption("--dltips-results", help="where to write the per-test results JSON")
     group.addoption("--dltips-isolation", default="auto")
-    group.addoption("--dltips-call-timeout", type=float, default=10.0)
-    group.addoption("--dltips-wall-cap", type=float, default=120.0)
-    group.addoption("--dltips-memory-mb", type=int, default=1536)
+    group.addoption("--dltips-call-timeout", type=float, default=CALL_TIMEOUT)
+    group.addoption("--dltips-wall-cap", type=float, default=WALL_CAP)
+    group.addoption("--dltips-memory-mb", type=int, default=MEMORY_MB)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -174,7 +174,7 @@ def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
     record: dict[str, Any] = {
         "nodeid": item.nodeid,
         "name": item.name,
-        "doc": _first_doc_line(item),
+        "doc": _doc_summary(item),
         "module": module,
         "functions": list(functions_marker.args) if functions_marker else [],
         "points": float(points_marker.args[0]) if points_marker else 0.0,
@@ -186,7 +186,7 @@ def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
     return record
 
 
-def _first_doc_line(item: pytest.Item) -> str:
+def _doc_summary(item: pytest.Item) -> str:
     """The test docstring's first paragraph, on one line: what the feedback says it checks."""
     doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
     paragraph = doc.strip().split("\n\n")[0]

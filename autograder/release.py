@@ -14,6 +14,7 @@ Two products:
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from dataclasses import dataclass
@@ -46,7 +47,28 @@ class Region:
 
 def make_stub(source: str, filename: str = "<solution>") -> str:
     """Return the student stub of one solution module's source text."""
+    return _split(source, filename)[0]
+
+
+def regions(source: str, filename: str = "<solution>") -> list[Region]:
+    """The solution regions of one module's source, in file order."""
+    return _split(source, filename)[1]
+
+
+@functools.cache
+def solution_hints(module: str, root: Path = REPO_ROOT) -> dict[str, str]:
+    """function -> its one-line hint; empty where the solutions are absent (student tree)."""
+    path = solution_path(module, root)
+    if not path.exists():
+        return {}
+    return {r.function: r.hint for r in regions(path.read_text(encoding="utf-8"), str(path))
+            if r.hint}
+
+
+def _split(source: str, filename: str) -> tuple[str, list[Region]]:
+    """One pass over a solution module: its stub text and its regions."""
     out: list[str] = [STUB_HEADER]
+    found: list[Region] = []
     function = None
     lines = iter(enumerate(source.splitlines(keepends=True), start=1))
     for number, line in lines:
@@ -61,9 +83,10 @@ def make_stub(source: str, filename: str = "<solution>") -> str:
             raise ReleaseError(f"{filename}:{number}: {BEGIN} outside a function")
         indent = line[: len(line) - len(line.lstrip())]
         region = _consume_region(lines, function, filename, number)
+        found.append(region)
         message = f"{region.function}: {region.hint}" if region.hint else region.function
         out.append(f"{indent}raise NotImplementedError({message!r})\n")
-    return "".join(out)
+    return "".join(out), found
 
 
 def _consume_region(lines, function: str, filename: str, start: int) -> Region:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograder.contract import CONTRACT, MODULES, REPO_ROOT
+from autograder.contract import CONTRACT, MODULES
 
 if TYPE_CHECKING:
     from autograder.engine import SubmissionResult
@@ -106,29 +105,11 @@ def _test_output(record: dict) -> str:
     return "\n".join(line for line in lines if line)
 
 
-_HINT = re.compile(r"^\s*def (\w+)\(|^\s*# HINT:\s*(.+)$", re.MULTILINE)
-
-
 def function_hint(module: str, function: str) -> str | None:
-    """The one-line hint the exercise gives for a function (from the solution region)."""
-    return _hints_of(module).get(function)
+    """The one-line hint the exercise gives for a function (from its solution region)."""
+    from autograder.release import solution_hints
 
-
-_HINT_CACHE: dict[str, dict[str, str]] = {}
-
-
-def _hints_of(module: str) -> dict[str, str]:
-    if module not in _HINT_CACHE:
-        path = REPO_ROOT / "solutions" / f"{module}.py"
-        hints, current = {}, None
-        if path.exists():
-            for match in _HINT.finditer(path.read_text(encoding="utf-8")):
-                if match.group(1):
-                    current = match.group(1)
-                elif current and current not in hints:
-                    hints[current] = match.group(2).strip()
-        _HINT_CACHE[module] = hints
-    return _HINT_CACHE[module]
+    return solution_hints(module).get(function)
 
 
 # ---------------------------------------------------------------------------------------

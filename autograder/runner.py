@@ -20,6 +20,11 @@ SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = ("hidden", "public")
 INI = Path(__file__).resolve().parent / "suites.ini"
 
+# Default limits for student code, shared by the CLI, the engine, this runner and the plugin.
+CALL_TIMEOUT = 10.0  # seconds per call: generous for an honest pure-Python loop
+WALL_CAP = 120.0     # seconds of student code (and worker start-ups) per submission
+MEMORY_MB = 1536     # address-space cap of one worker
+
 
 def suite_dir(suite: str) -> Path:
     if suite not in SUITES:
@@ -34,9 +39,9 @@ def pytest_args(
     *,
     modules: list[str] | None = None,
     isolation: str = "auto",
-    call_timeout: float = 10.0,
-    wall_cap: float = 120.0,
-    memory_mb: int = 1536,
+    call_timeout: float = CALL_TIMEOUT,
+    wall_cap: float = WALL_CAP,
+    memory_mb: int = MEMORY_MB,
 ) -> list[str]:
     """The pytest command line for one suite run: only our suite files, only our plugin."""
     directory = suite_dir(suite)
@@ -60,8 +65,8 @@ def pytest_args(
 
 
 def start_session(submission: str | Path, *, isolation: str = "auto",
-                  call_timeout: float = 10.0, wall_cap: float = 120.0,
-                  memory_mb: int = 1536) -> StudentSession:
+                  call_timeout: float = CALL_TIMEOUT, wall_cap: float = WALL_CAP,
+                  memory_mb: int = MEMORY_MB) -> StudentSession:
     """Create the session and spawn its worker, which boots while pytest starts up.
 
     No student code runs yet: the worker imports a student module only when a test calls it.
@@ -80,9 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", required=True, type=Path)
     parser.add_argument("--module", action="append", dest="modules")
     parser.add_argument("--isolation", default="auto")
-    parser.add_argument("--call-timeout", type=float, default=10.0)
-    parser.add_argument("--wall-cap", type=float, default=120.0)
-    parser.add_argument("--memory-mb", type=int, default=1536)
+    parser.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT)
+    parser.add_argument("--wall-cap", type=float, default=WALL_CAP)
+    parser.add_argument("--memory-mb", type=int, default=MEMORY_MB)
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     # Only our plugin: third-party ones (hypothesis, xdist...) cost seconds at start-up and

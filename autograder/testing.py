@@ -214,14 +214,14 @@ def _mismatch_sentence(name, got, exp, bad, rtol, atol) -> str:
         abs_err = np.abs(got - exp)
         rel_err = abs_err / np.abs(exp)
     finite = bad & np.isfinite(abs_err)
+    relative = finite & (exp != 0)
     first = tuple(int(i) for i in np.argwhere(bad)[0]) if got.ndim else ()
     where = f" at index {first}" if got.ndim else ""
     sentence = (
         f"`{name}`: {int(bad.sum())} of {bad.size} values differ (rtol {rtol:g}, atol {atol:g})"
     )
     if finite.any():
-        max_rel = np.nanmax(np.where(finite & (exp != 0), rel_err, np.nan)) if (
-            finite & (exp != 0)).any() else float("inf")
+        max_rel = np.max(rel_err[relative]) if relative.any() else float("inf")
         sentence += (f"; max abs error {np.max(abs_err[finite]):.3g}, "
                      f"max rel error {max_rel:.3g}")
     return sentence + f"; first{where}: got {got[first]:.10g}, expected {exp[first]:.10g}"

@@ -195,12 +195,24 @@ def test_zip_slip_and_links_in_a_zip_are_ignored(tmp_path):
     assert not (tmp_path.parent / "dropout.py").exists()
 
 
-def test_a_broken_zip_is_a_recorded_zero_not_a_crash(tmp_path):
+def test_a_broken_zip_is_graded_as_empty_not_a_crash(tmp_path):
+    """A corrupt zip is the student's problem: every test reported as missing, the reason
+    in the output, the class run goes on and exits 0 (no grader error)."""
+    from autograder import cli
+
     bad = tmp_path / "bob.zip"
-    bad.write_bytes(b"PK\x03\x04 this is not really a zip")
-    result = grade_submission(bad, OPTIONS, out_dir=tmp_path / "out")
-    assert result.score == 0
-    assert (tmp_path / "out" / "bob" / "results.json").exists()
+    bad.write_bytes(b"PK\x03\x04 a truncated upload, not really a zip")
+    good = tmp_path / "alice"
+    good.mkdir()
+    shutil.copy2(REPO_ROOT / "solutions" / "dropout.py", good / "dropout.py")
+    assert cli.main(["grade", str(bad), str(good), "--out", str(tmp_path / "out")]) == 0
+    data = json.loads((tmp_path / "out" / "bob" / "results.json").read_text())
+    assert data["score"] == 0 and "graded as an empty submission" in data["output"]
+    assert sum(t["max_score"] for t in data["tests"]) == 80
+    assert {t["extra_data"]["kind"] for t in data["tests"]} == {"missing_module"}
+    assert data["extra_data"]["grader_error"] is None
+    alice = json.loads((tmp_path / "out" / "alice" / "results.json").read_text())
+    assert alice["score"] == 8
 
 
 def test_planted_conftest_is_never_collected(tmp_path):
