@@ -1,0 +1,14 @@
+"""dltips: auto-graded exercises for "Keras Application & Tips (1)".
+
+Four rooms, and the front door (``cli.py``, the ``dltips`` command):
+
+``sandbox/``   the student-code boundary: isolation levels, the worker that runs student
+               code, the session that talks to it. The one place to read with care.
+``grading/``   the pipeline: stage -> run suite -> score -> report, chained by ``engine``.
+``course/``    what is taught and graded: the contract, the suites, the Keras references,
+               the mistake models and the sample submissions.
+``delivery/``  how it reaches people: the student release and the Gradescope zip.
+
+Data flows one way: submission -> worker -> results -> report. ``tests/test_layout.py``
+enforces who may import whom.
+"""

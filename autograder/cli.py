@@ -19,11 +19,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from autograder.contract import MODULES, REPO_ROOT
-from autograder.engine import GradeOptions, SubmissionResult, clean_output_dir, grade_many
-from autograder.report import VISIBILITIES
-from autograder.runner import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
-from autograder.staging import StagingError, probe
+from autograder.course.contract import MODULES, REPO_ROOT
+from autograder.grading.engine import GradeOptions, clean_output_dir, grade_many
+from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
+from autograder.grading.report import VISIBILITIES
+from autograder.grading.results import SubmissionResult
+from autograder.grading.staging import StagingError, probe
 
 console = Console()
 err_console = Console(stderr=True)
@@ -119,7 +120,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not gradable:
         raise UsageFailure("nothing gradable: no submission holds any module file "
                            f"({', '.join(m + '.py' for m in MODULES)})")
-    _instructor_only("autograder.suites.hidden")
+    _instructor_only("autograder.course.suites.hidden")
     return _grade_and_report(list(args.submissions), args.out, _options(args, "hidden"),
                              args.jobs)
 
@@ -133,8 +134,8 @@ def _instructor_only(module: str) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    _instructor_only("autograder.samples")
-    from autograder.samples.catalog import materialize
+    _instructor_only("autograder.course.samples")
+    from autograder.course.samples.catalog import materialize
 
     submissions_dir = args.out / "submissions"
     if submissions_dir.exists():
@@ -183,7 +184,7 @@ def _isolation_line(results: list[SubmissionResult]) -> str:
 
 def _print_hardest_functions(results: list[SubmissionResult], count: int = 5) -> None:
     """The functions the fewest submissions got fully right: where to spend the next lecture."""
-    from autograder.report import class_pass_rates
+    from autograder.grading.report import class_pass_rates
 
     if len(results) < 2:
         return
@@ -200,7 +201,7 @@ SHORT_NAMES = {"losses": "loss", "gradient_descent": "gd", "normalization": "nor
 
 def _print_class_table(results: list[SubmissionResult]) -> None:
     """One row per submission; module columns show points, their maxima in the header."""
-    from autograder.report import module_scores
+    from autograder.grading.report import module_scores
 
     if not results:
         return
@@ -230,7 +231,7 @@ def _cell(score: float, maximum: float) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from autograder.engine import grade_submission
+    from autograder.grading.engine import grade_submission
 
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -273,7 +274,7 @@ def _escape(text: str) -> str:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from autograder import release
+    from autograder.delivery import release
 
     if args.what == "student":
         out = release.build_student_release(args.out)
@@ -292,15 +293,15 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_references(args: argparse.Namespace) -> int:
-    _instructor_only("autograder.references")
-    from autograder.references import generate
+    _instructor_only("autograder.course.references")
+    from autograder.course.references import generate
 
     return int(generate.main() or 0)
 
 
 def cmd_gradescope(args: argparse.Namespace) -> int:
-    _instructor_only("autograder.suites.hidden")
-    from autograder.gradescope import build
+    _instructor_only("autograder.course.suites.hidden")
+    from autograder.delivery.gradescope import build
 
     console.print(f"Gradescope autograder written to {build(args.out)} "
                   "(upload it; choose the Ubuntu 24.04 base image)")

@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.engine import GradeOptions, grade_many, grade_submission  # noqa: E402
-from autograder.samples import catalog  # noqa: E402
-from autograder.session import StudentSession  # noqa: E402
+from autograder.course.samples import catalog  # noqa: E402
+from autograder.grading.engine import GradeOptions, grade_many, grade_submission  # noqa: E402
+from autograder.sandbox.session import StudentSession  # noqa: E402
 
 
 def one_submission(reference: Path, repeat: int, isolation: str) -> list[float]:
@@ -66,7 +66,7 @@ def worker_peak_kib(reference: Path, isolation: str) -> dict:
 
 def runner_peak_kib(reference: Path) -> int:
     with tempfile.TemporaryDirectory() as scratch:
-        command = ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "autograder.runner",
+        command = ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "autograder.grading.runner",
                    "--submission", str(reference), "--results", f"{scratch}/r.json"]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         return int(done.stderr.strip().splitlines()[-1])

@@ -20,8 +20,8 @@ import numpy as np
 # Run from a checkout without installing: make the repository importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder import sandbox  # noqa: E402
-from autograder.session import StudentSession  # noqa: E402
+from autograder.sandbox import levels  # noqa: E402
+from autograder.sandbox.session import StudentSession  # noqa: E402
 
 MODULE = ("import numpy as np\n\ndef identity(x):\n    return x\n\n"
           "def ones(n):\n    return np.ones(n)\n")
@@ -80,8 +80,8 @@ def report(root: Path, starts: int, calls: int) -> None:
     """Print the three figures for a submission directory holding bench.py."""
     print("worker start-up (spawn -> ready, includes numpy import):")
     print(f"  {'floor':6s} {describe(bare_interpreter(starts))}  (python -I, import numpy)")
-    for level in sandbox.LEVELS:
-        ok, why = sandbox.level_status(level)
+    for level in levels.LEVELS:
+        ok, why = levels.level_status(level)
         line = describe(startup_cost(root, level, starts)) if ok else f"unavailable: {why}"
         print(f"  {level:6s} {line}")
     with StudentSession(root) as session:

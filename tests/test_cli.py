@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from autograder import cli
-from autograder.contract import REPO_ROOT
+from autograder.course.contract import REPO_ROOT
 
 
 def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:

@@ -10,8 +10,8 @@ import zipfile
 
 import pytest
 
-from autograder import gradescope
-from autograder.contract import MODULES, REPO_ROOT
+from autograder.course.contract import MODULES, REPO_ROOT
+from autograder.delivery import gradescope
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +25,9 @@ def test_zip_has_gradescope_layout(autograder_zip):
         modes = {i.filename: i.external_attr >> 16 for i in archive.infolist()}
     for script in ("setup.sh", "run_autograder"):
         assert script in names and modes[script] & stat.S_IXUSR
-    for needed in ("dltips/pyproject.toml", "dltips/autograder/suites.ini",
-                   "dltips/autograder/references/keras_refs.npz",
-                   "dltips/autograder/suites/hidden/test_optimizers.py",
+    for needed in ("dltips/pyproject.toml", "dltips/autograder/grading/suites.ini",
+                   "dltips/autograder/course/references/keras_refs.npz",
+                   "dltips/autograder/course/suites/hidden/test_optimizers.py",
                    *(f"dltips/solutions/{m}.py" for m in MODULES)):
         assert needed in names
     assert not [n for n in names if n.startswith(("dltips/tests/", "dltips/.git"))
@@ -36,7 +36,7 @@ def test_zip_has_gradescope_layout(autograder_zip):
 
 def test_run_writes_results_for_a_full_submission(tmp_path):
     results = tmp_path / "results" / "results.json"
-    done = subprocess.run([sys.executable, "-m", "autograder.gradescope", "run",
+    done = subprocess.run([sys.executable, "-m", "autograder.delivery.gradescope", "run",
                            str(REPO_ROOT / "solutions"), str(results)], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -66,15 +66,16 @@ def wheel(tmp_path_factory):
 def test_wheel_carries_the_grading_data(wheel):
     """A non-editable install (as on Gradescope) must bring the ini, caches and worker."""
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ("autograder/suites.ini", "autograder/references/keras_refs.npz",
-                   "autograder/suites/public/expected.npz", "autograder/worker/server.py",
-                   "autograder/suites/hidden/test_batchnorm.py", "solutions/optimizers.py"):
+    for needed in ("autograder/grading/suites.ini", "autograder/course/references/keras_refs.npz",
+                   "autograder/course/suites/public/expected.npz",
+                   "autograder/sandbox/worker/server.py",
+                   "autograder/course/suites/hidden/test_batchnorm.py", "solutions/optimizers.py"):
         assert needed in names
 
 
 LEAK_PROBE = """
 import pathlib, sys
-from autograder.session import StudentSession
+from autograder.sandbox.session import StudentSession
 import solutions
 secret = pathlib.Path(solutions.__file__).with_name("optimizers.py")
 sub = pathlib.Path(sys.argv[1])
@@ -92,9 +93,9 @@ with StudentSession(sub, isolation="bwrap") as session:
 
 def test_installed_package_grades_in_bwrap_and_hides_its_solutions(wheel, tmp_path):
     """pip-installed (not editable), in a venv under /tmp: the case Gradescope and CI hit."""
-    from autograder import sandbox
+    from autograder.sandbox import levels
 
-    if not sandbox.level_status("bwrap")[0]:
+    if not levels.level_status("bwrap")[0]:
         pytest.skip("bubblewrap is not usable here (CI installs it)")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
@@ -102,7 +103,7 @@ def test_installed_package_grades_in_bwrap_and_hides_its_solutions(wheel, tmp_pa
     python = str(venv / "bin" / "python")
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True,
                    timeout=300)
-    graded = subprocess.run([python, "-m", "autograder.runner", "--isolation", "bwrap",
+    graded = subprocess.run([python, "-m", "autograder.grading.runner", "--isolation", "bwrap",
                              "--submission", str(REPO_ROOT / "tests" / "independent"),
                              "--results", str(tmp_path / "r.json")], cwd=tmp_path,
                             capture_output=True, text=True, timeout=300)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import report
-from autograder.contract import CONTRACT, MODULES, REPO_ROOT, qualified_functions
-from autograder.engine import GradeOptions, grade_many, grade_submission
-from autograder.samples import catalog
+from autograder.course.contract import CONTRACT, MODULES, REPO_ROOT, qualified_functions
+from autograder.course.samples import catalog
+from autograder.grading import report
+from autograder.grading.engine import GradeOptions, grade_many, grade_submission
 
 INDEPENDENT = REPO_ROOT / "tests" / "independent"
 OPTIONS = GradeOptions()
@@ -256,7 +256,7 @@ def test_grading_never_imports_tensorflow(tmp_path):
     import sys
 
     probe = (
-        "import sys, autograder.runner as r\n"
+        "import sys, autograder.grading.runner as r\n"
         f"code = r.main(['--submission', {str(REPO_ROOT / 'solutions')!r}, '--results', "
         f"{str(tmp_path / 'r.json')!r}])\n"
         "heavy = sorted(m for m in ('tensorflow', 'keras', 'sklearn', 'matplotlib')"
@@ -286,7 +286,7 @@ def test_a_corrupt_zip_member_is_a_note_not_a_crash(tmp_path):
 
 
 def test_an_unexpected_pipeline_failure_costs_only_that_submission(tmp_path, monkeypatch):
-    from autograder import engine
+    from autograder.grading import engine
 
     good = tmp_path / "good"
     good.mkdir()

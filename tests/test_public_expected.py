@@ -1,18 +1,19 @@
-"""The public suites' expected.npz is what `python -m autograder.suites.public.generate`
+"""The public suites' expected.npz is what `python -m autograder.course.suites.public.generate`
 makes from the current solutions (a stale file would mislead students)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from autograder.suites.public import generate
+from autograder.course.suites.public import generate
 
 
 def test_public_expected_is_fresh():
     fresh = generate.compute()
     with np.load(generate.EXPECTED_PATH, allow_pickle=False) as data:
         stored = {key: data[key] for key in data.files}
-    assert sorted(stored) == sorted(fresh), "run `python -m autograder.suites.public.generate`"
+    assert sorted(stored) == sorted(fresh), (
+        "run `python -m autograder.course.suites.public.generate`")
     for key, value in fresh.items():
         assert stored[key].dtype == value.dtype, key
         # Bitwise equality would tie the file to one BLAS; 1e-12 still catches any change.
@@ -20,7 +21,7 @@ def test_public_expected_is_fresh():
 
 
 def test_public_expected_loads_without_pickle():
-    from autograder.suites import public
+    from autograder.course.suites import public
 
     assert public.case("gd")["epochs"] == 20
     assert isinstance(public.case("dropout")["rate"], float)

@@ -1,4 +1,4 @@
-"""The committed Keras/scikit-learn cache (autograder/references/keras_refs.npz) is right.
+"""The committed Keras/scikit-learn cache (autograder/course/references/keras_refs.npz) is right.
 
 Grading never imports TensorFlow, so the hidden suites trust this cache. Here every entry
 is recomputed with live Keras 3 (TensorFlow backend) and scikit-learn and compared with
@@ -15,7 +15,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from autograder.references import cases, generate
+from autograder.course.references import cases, generate
 
 
 def _cache() -> dict[str, np.ndarray]:

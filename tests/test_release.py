@@ -8,20 +8,21 @@ import inspect
 
 import pytest
 
-from autograder import release
-from autograder.contract import CONTRACT, MODULES, REPO_ROOT
+from autograder.course import solution_source
+from autograder.course.contract import CONTRACT, MODULES, REPO_ROOT
+from autograder.delivery import release
 
 
 def _solution_regions(module: str) -> list[str]:
     """Names of the functions whose bodies hold a solution region, in file order."""
-    source = release.solution_path(module).read_text(encoding="utf-8")
+    source = solution_source.solution_path(module).read_text(encoding="utf-8")
     tree = ast.parse(source)
     lines = source.splitlines()
     names = []
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef):
             body = lines[node.lineno - 1: node.end_lineno]
-            if any(line.strip() == release.BEGIN for line in body):
+            if any(line.strip() == solution_source.BEGIN for line in body):
                 names.append(node.name)
     return names
 
@@ -37,19 +38,20 @@ def test_committed_stubs_are_fresh():
 
 @pytest.mark.parametrize("module", MODULES)
 def test_no_solution_line_reaches_the_stub(module):
-    solution = release.solution_path(module).read_text(encoding="utf-8").splitlines()
+    solution = solution_source.solution_path(module).read_text(encoding="utf-8").splitlines()
     stub = set((REPO_ROOT / "assignments" / f"{module}.py").read_text().splitlines())
     inside = False
     leaked = []
     for line in solution:
-        if line.strip() == release.BEGIN:
+        if line.strip() == solution_source.BEGIN:
             inside = True
-        elif line.strip() == release.END:
+        elif line.strip() == solution_source.END:
             inside = False
         elif inside and not line.strip().startswith("# HINT:") and line in stub:
             leaked.append(line)
     assert leaked == []
-    assert release.BEGIN not in "\n".join(stub) and release.END not in "\n".join(stub)
+    text = "\n".join(stub)
+    assert solution_source.BEGIN not in text and solution_source.END not in text
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -88,7 +90,7 @@ def test_make_stub_replaces_only_the_region():
         "\n"
         "HELPER = 3\n"
     )
-    stub = release.make_stub(source)
+    stub = solution_source.make_stub(source)
     assert stub.endswith(
         "def f(x):\n"
         '    """Doc."""\n'
@@ -107,8 +109,8 @@ def test_make_stub_replaces_only_the_region():
     ("# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n", "outside a function"),
 ])
 def test_make_stub_rejects_broken_regions(broken, message):
-    with pytest.raises(release.ReleaseError, match=message):
-        release.make_stub(broken, "broken.py")
+    with pytest.raises(solution_source.ReleaseError, match=message):
+        solution_source.make_stub(broken, "broken.py")
 
 
 def test_student_release_holds_nothing_private(tmp_path):
@@ -116,20 +118,19 @@ def test_student_release_holds_nothing_private(tmp_path):
     files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert {f"assignments/{m}.py" for m in MODULES} <= files
     assert "autograder/cli.py" in files and "pyproject.toml" in files
-    private = [f for f in files if f.startswith(("solutions/", "autograder/suites/hidden/",
-                                                 "autograder/references/",
-                                                 "autograder/samples/", "autograder/mistakes.py",
-                                                 "tests/"))]
+    private = [f for f in files if f.startswith((
+        "solutions/", "autograder/course/suites/hidden/", "autograder/course/references/",
+        "autograder/course/samples/", "autograder/course/mistakes.py", "tests/"))]
     assert private == []
     assert "solutions" not in (out / "pyproject.toml").read_text()
     # No file of the release carries a line from inside a solution region.
     region_lines, hints = set(), []
     for module in MODULES:
         inside = False
-        for line in release.solution_path(module).read_text().splitlines():
+        for line in solution_source.solution_path(module).read_text().splitlines():
             stripped = line.strip()
-            if stripped in (release.BEGIN, release.END):
-                inside = stripped == release.BEGIN
+            if stripped in (solution_source.BEGIN, solution_source.END):
+                inside = stripped == solution_source.BEGIN
             elif inside and stripped.startswith("# HINT"):
                 hints.append(stripped)  # hints are public on purpose
             elif inside and len(stripped) > 25:

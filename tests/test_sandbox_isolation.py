@@ -24,8 +24,9 @@ import numpy as np
 import numpy.testing
 import pytest
 
-from autograder import sandbox
-from autograder.session import StudentError, StudentSession
+from autograder.sandbox import levels, paths, reaping
+from autograder.sandbox import scratch as sandbox_scratch
+from autograder.sandbox.session import StudentError, StudentSession
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 Y_TRUE, Y_PRED = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0])
@@ -35,15 +36,15 @@ SERVER_FRAMES = {"call", "handle", "reply", "serve", "main", "<module>"}
 
 def require_level(level: str) -> str:
     """Skip unless ``level`` works here; the user level gets its documented o+x grant."""
-    if level == "user" and os.geteuid() == 0 and sandbox.traverse_blockers(sandbox.python_paths()):
-        sandbox.grant_traverse()  # SECURITY.md: only the search bit, e.g. on /root
-    ok, why = sandbox.level_status(level)
+    if level == "user" and os.geteuid() == 0 and paths.traverse_blockers(paths.python_paths()):
+        levels.enable_user_level()  # SECURITY.md: only the search bit, e.g. on /root
+    ok, why = levels.level_status(level)
     if not ok:
         pytest.skip(f"isolation level {level!r} unavailable here: {why}")
     return level
 
 
-@pytest.fixture(params=sandbox.LEVELS)
+@pytest.fixture(params=levels.LEVELS)
 def level(request: pytest.FixtureRequest) -> str:
     return require_level(request.param)
 
@@ -81,32 +82,32 @@ def world_readable_tmp() -> Iterator[Path]:
 # ----- choosing the level ----------------------------------------------------------------------
 @pytest.fixture
 def fresh_probes() -> Iterator[None]:
-    sandbox.clear_probe_cache()
+    levels.clear_probe_cache()
     yield
-    sandbox.clear_probe_cache()
+    levels.clear_probe_cache()
 
 
 def test_auto_uses_the_strongest_level_available():
     require_level("bwrap")
-    choice = sandbox.resolve_isolation("auto")
+    choice = levels.resolve_isolation("auto")
     assert choice.level == "bwrap" and "bubblewrap" in choice.note
 
 
 def test_missing_bwrap_raises_when_asked_for_and_degrades_auto(monkeypatch, fresh_probes):
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name, **kw: None)
-    with pytest.raises(sandbox.IsolationUnavailable, match="bwrap program is not installed"):
-        sandbox.resolve_isolation("bwrap")
-    choice = sandbox.resolve_isolation("auto")
-    if os.geteuid() == 0 and sandbox.level_status("user")[0]:
+    monkeypatch.setattr(levels.shutil, "which", lambda name, **kw: None)
+    with pytest.raises(levels.IsolationUnavailable, match="bwrap program is not installed"):
+        levels.resolve_isolation("bwrap")
+    choice = levels.resolve_isolation("auto")
+    if os.geteuid() == 0 and levels.level_status("user")[0]:
         assert choice.level == "user" and "bwrap unavailable" in choice.note
-    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
-    sandbox.clear_probe_cache()
-    fallback = sandbox.resolve_isolation("auto")
+    monkeypatch.setattr(levels.os, "geteuid", lambda: 1000)
+    levels.clear_probe_cache()
+    fallback = levels.resolve_isolation("auto")
     assert fallback.level == "none" and fallback.note.startswith("WARNING")
-    with pytest.raises(sandbox.IsolationUnavailable, match="needs root"):
-        sandbox.resolve_isolation("user")
+    with pytest.raises(levels.IsolationUnavailable, match="needs root"):
+        levels.resolve_isolation("user")
     with pytest.raises(ValueError):
-        sandbox.resolve_isolation("docker")
+        levels.resolve_isolation("docker")
 
 
 def test_session_reports_the_level_in_force(level, tmp_path):
@@ -133,11 +134,11 @@ def test_worker_has_no_capabilities_and_cannot_gain_privileges(strong, tmp_path)
 UNPRIVILEGED_GRADER = """
 import json, os, sys
 sys.path.insert(0, os.getcwd())  # the copied package, not whatever is installed
-from autograder import sandbox
-from autograder.session import StudentSession
+from autograder.sandbox import paths
+from autograder.sandbox.session import StudentSession
 with StudentSession(sys.argv[1]) as session:
     report = {"level": session.isolation_level, "note": session.isolation_note,
-              "package": sandbox.__file__,
+              "package": paths.__file__,
               "who": session.call("m", "who"), "grader_uid": os.getuid(),
               "listing": session.call("m", "listing", ["/work", "/tmp", "/"])}
 print(json.dumps(report))
@@ -150,11 +151,10 @@ def test_a_non_root_grader_gets_bwrap_through_a_user_namespace(world_readable_tm
         pytest.skip("needs root to become a throwaway uid (non-root runs test this directly)")
     require_level("user")  # the throwaway uid must reach the interpreter too
     package = world_readable_tmp / "pkg" / "autograder"
-    shutil.copytree(sandbox.PACKAGE_DIR / "worker", package / "worker",
+    # The sandbox subpackage alone: it imports nothing else of the grader.
+    shutil.copytree(paths.SANDBOX_DIR, package / "sandbox",
                     ignore=shutil.ignore_patterns("__pycache__"))
     (package / "__init__.py").write_text("")
-    for name in ("sandbox.py", "session.py"):
-        shutil.copy(sandbox.PACKAGE_DIR / name, package / name)
     sub = world_readable_tmp / "sub"
     sub.mkdir()
     (sub / "m.py").write_text(
@@ -166,7 +166,7 @@ def test_a_non_root_grader_gets_bwrap_through_a_user_namespace(world_readable_tm
     temp.mkdir()
     for path in [*world_readable_tmp.rglob("*"), temp]:
         os.chmod(path, 0o777 if path.is_dir() else 0o644)
-    uid, claim = sandbox.allocate_uid()
+    uid, claim = sandbox_scratch.allocate_uid()
     try:
         done = subprocess.run(
             [os.path.realpath(sys.executable), "-I", "-c", UNPRIVILEGED_GRADER, str(sub)],
@@ -174,13 +174,13 @@ def test_a_non_root_grader_gets_bwrap_through_a_user_namespace(world_readable_tm
             env={"PATH": "/usr/bin:/bin", "HOME": str(temp), "TMPDIR": str(temp)},
             capture_output=True, text=True, timeout=120)
     finally:
-        sandbox.kill_uid(uid, uid)
+        reaping.kill_uid(uid, uid)
         claim.unlink()
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     if report["level"] != "bwrap":
         pytest.skip(f"unprivileged bwrap unavailable here: {report['note']}")
-    assert report["package"] == str(package / "sandbox.py")
+    assert report["package"] == str(package / "sandbox" / "paths.py")
     assert report["who"] == report["grader_uid"] == uid  # mapped back to the grader's uid
     assert report["listing"]["/work"] is None and report["listing"]["/tmp"] == []
     assert "submission" in report["listing"]["/"]
@@ -220,15 +220,15 @@ def test_each_session_gets_its_own_uid_and_releases_it(tmp_path):
 # ----- reading what it should not --------------------------------------------------------------
 def test_bwrap_view_holds_nothing_of_the_grader(tmp_path):
     require_level("bwrap")
-    repo = str(sandbox.REPO_ROOT)
-    site = str(sandbox.numpy_dir().parent)
+    repo = str(paths.REPO_ROOT)
+    site = str(paths.numpy_dir().parent)
     with StudentSession(hostile("read_secrets", tmp_path), isolation="bwrap",
                         call_timeout=30) as session:
         found = session.call("losses", "softmax", Y_TRUE, extra_paths=[
-            f"{repo}/solutions/losses.py", f"{repo}/autograder/session.py",
+            f"{repo}/solutions/losses.py", f"{repo}/autograder/sandbox/session.py",
             str(tmp_path / "read_secrets" / "losses.py"), "/etc/passwd", "/root/.bashrc"])
         # Only the worker's own (public) code and console scripts in Python's bin/.
-        public = {f"{sandbox.SANDBOX_WORKER}/{name}" for name in sandbox.WORKER_FILES}
+        public = {f"{paths.SANDBOX_WORKER}/{name}" for name in paths.WORKER_FILES}
         scripts = tuple(str(Path(prefix) / "bin") + "/" for prefix in (sys.prefix,
                                                                         sys.base_prefix))
         assert [p for p in found if p not in public and not p.startswith(scripts)] == []
@@ -237,7 +237,7 @@ def test_bwrap_view_holds_nothing_of_the_grader(tmp_path):
                                   "opt", "proc", "root", "sbin", "submission", "tmp", "usr"}
         # /tmp is fresh: empty but for the way to a Python installed under it (a venv).
         python_under_tmp = {Path(p).relative_to("/tmp").parts[0]
-                            for p in sandbox.python_paths() if Path(p).is_relative_to("/tmp")}
+                            for p in paths.python_paths() if Path(p).is_relative_to("/tmp")}
         assert seen["/work"] is None and seen[repo] is None
         assert set(seen["/tmp"]) == python_under_tmp
         assert set(seen[site]) <= {"numpy", "numpy.libs"}  # the rest of site-packages masked
@@ -260,7 +260,7 @@ def test_user_level_cannot_read_private_dirs(tmp_path, world_readable_tmp):
         # Only the deliberately public control file: the probe does detect reads.
         assert found == [str(world_readable_tmp / "public.txt")]
         assert stat.S_IMODE(private.stat().st_mode) & 0o077 == 0
-        for repo_private in sandbox.PRIVATE_DIRS:
+        for repo_private in paths.PRIVATE_DIRS:
             if repo_private.exists():
                 assert stat.S_IMODE(repo_private.stat().st_mode) & 0o077 == 0
         honest_still_works(session)
@@ -303,7 +303,7 @@ def test_none_level_control_reaches_the_loopback(tmp_path, listener):
 # ----- processes --------------------------------------------------------------------------------
 def processes_with(token: str) -> list[int]:
     found = []
-    for pid in sandbox.live_pids():
+    for pid in reaping.live_pids():
         try:
             if token.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
                 found.append(pid)
@@ -381,7 +381,7 @@ def test_bwrap_cannot_write_outside_its_copy(tmp_path):
         "            pass\n"
         "    return ok\n")
     targets = ["/x", "/usr/x", "/opt/dltips-worker/server.py", "/opt/dltips-worker/x",
-               f"{sandbox.numpy_dir()}/x.py", "/root/x", "/submission/ok.txt", "/tmp/ok.txt"]
+               f"{paths.numpy_dir()}/x.py", "/root/x", "/submission/ok.txt", "/tmp/ok.txt"]
     with StudentSession(tmp_path, isolation="bwrap") as session:
         assert session.call("writes", "attempt", targets) == ["/submission/ok.txt", "/tmp/ok.txt"]
 
@@ -444,7 +444,7 @@ def test_planted_conftest_is_never_loaded(tmp_path):
         assert session.call("losses", "conftest_ran") is False
         assert "PLANTED CONFTEST" not in session.output_tail()
         # The worker's copy lives outside the repository and every test path.
-        assert sandbox.REPO_ROOT not in copy.parents
+        assert paths.REPO_ROOT not in copy.parents
     assert not any(str(getattr(m, "__file__", "") or "").startswith(str(sub))
                    for m in list(sys.modules.values()))
     assert not (sub / "conftest_ran.txt").exists()
@@ -465,7 +465,7 @@ def test_stack_and_heap_hold_no_expected_values(level, tmp_path):
 
 VENV_PROBE = """
 import pathlib, sys
-from autograder.session import StudentSession
+from autograder.sandbox.session import StudentSession
 submission = pathlib.Path(sys.argv[1])
 submission.mkdir()
 (submission / "losses.py").write_text(
@@ -494,7 +494,7 @@ def test_worker_uses_a_venv_made_under_tmp(level, tmp_path, world_readable_tmp):
     for path in [venv, *venv.rglob("*")]:  # the worker uid of the user level reads it
         if not path.is_symlink():
             path.chmod(path.stat().st_mode | 0o055)
-    env = {**os.environ, "PYTHONPATH": str(sandbox.REPO_ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(paths.REPO_ROOT)}
     done = subprocess.run([str(venv / "bin" / "python"), "-c", VENV_PROBE,
                            str(tmp_path / "submission"), level], env=env,
                           capture_output=True, text=True, timeout=300)

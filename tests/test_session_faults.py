@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import sandbox
-from autograder.session import StudentError, StudentSession
+from autograder.sandbox import levels, paths, reaping
+from autograder.sandbox.session import StudentError, StudentSession
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 Y_TRUE, Y_PRED = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0])
@@ -25,15 +25,15 @@ MSE = 4.0 / 3.0
 
 def require_level(level: str) -> str:
     """Skip unless ``level`` works here; the user level gets its documented o+x grant."""
-    if level == "user" and os.geteuid() == 0 and sandbox.traverse_blockers(sandbox.python_paths()):
-        sandbox.grant_traverse()  # SECURITY.md: only the search bit, e.g. on /root
-    ok, why = sandbox.level_status(level)
+    if level == "user" and os.geteuid() == 0 and paths.traverse_blockers(paths.python_paths()):
+        levels.enable_user_level()  # SECURITY.md: only the search bit, e.g. on /root
+    ok, why = levels.level_status(level)
     if not ok:
         pytest.skip(f"isolation level {level!r} unavailable here: {why}")
     return level
 
 
-@pytest.fixture(params=sandbox.LEVELS)
+@pytest.fixture(params=levels.LEVELS)
 def level(request: pytest.FixtureRequest) -> str:
     return require_level(request.param)
 
@@ -58,10 +58,10 @@ def failure(session: StudentSession, module: str, function: str, *args) -> Stude
 def session_processes(session: StudentSession) -> list[int]:
     """Host pids still running for this session (by its dedicated uid or env marker)."""
     scratch = session._res.scratch
-    needle = f"{sandbox.MARKER_VAR}={scratch.marker}".encode()
-    return [pid for pid in sandbox.live_pids()
-            if (scratch.uid is not None and sandbox.proc_uid(pid) == scratch.uid)
-            or needle in sandbox._environ(pid)]
+    needle = f"{paths.MARKER_VAR}={scratch.marker}".encode()
+    return [pid for pid in reaping.live_pids()
+            if (scratch.uid is not None and reaping.proc_uid(pid) == scratch.uid)
+            or needle in reaping._environ(pid)]
 
 
 # ----- student-readable messages -------------------------------------------------------------
@@ -369,7 +369,7 @@ def test_close_is_idempotent_kills_the_worker_and_deletes_the_copy(tmp_path):
     session.close()
     session.close()
     assert session.closed and not scratch.exists()
-    assert not Path(f"/proc/{pid}").exists() or sandbox.proc_uid(pid) is None
+    assert not Path(f"/proc/{pid}").exists() or reaping.proc_uid(pid) is None
     with pytest.raises(RuntimeError, match="closed"):
         session.call("m", "f")
     assert (root / "m.py").exists()  # the original submission is untouched

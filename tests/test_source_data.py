@@ -7,7 +7,7 @@ import importlib.util
 
 import numpy as np
 
-from autograder.contract import REPO_ROOT
+from autograder.course.contract import REPO_ROOT
 
 SOURCE = REPO_ROOT / "source_data"
 _spec = importlib.util.spec_from_file_location("source_data_generate", SOURCE / "generate.py")

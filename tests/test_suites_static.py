@@ -24,20 +24,21 @@ from types import ModuleType
 
 import pytest
 
-from autograder.contract import CONTRACT, MODULES, REPO_ROOT
-from autograder.samples import catalog
-from autograder.suites.hidden import MODULE_POINTS
+from autograder.course.contract import CONTRACT, MODULES, REPO_ROOT
+from autograder.course.samples import catalog
+from autograder.course.suites.hidden import MODULE_POINTS
 
-# The suite markers are registered by autograder.plugin, which this project run does not load.
+# The suite markers are registered by autograder.grading.plugin, which this project run does
+# not load.
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")
 
 SUITES = REPO_ROOT / "autograder" / "suites"
-FORBIDDEN_IN_PUBLIC = ("solutions", "autograder.references", "autograder.mistakes",
-                       "autograder.suites.hidden", "autograder.samples")
+FORBIDDEN_IN_PUBLIC = ("solutions", "autograder.course.references", "autograder.course.mistakes",
+                       "autograder.course.suites.hidden", "autograder.course.samples")
 
 
 def _suite(kind: str, module: str) -> ModuleType:
-    return importlib.import_module(f"autograder.suites.{kind}.test_{module}")
+    return importlib.import_module(f"autograder.course.suites.{kind}.test_{module}")
 
 
 def _tests(suite: ModuleType) -> list:
@@ -109,8 +110,8 @@ def test_public_suites_use_only_what_students_get(path: Path):
 
 def test_hidden_suites_do_not_import_tensorflow():
     code = ("import sys\n"
-            + "".join(f"import autograder.suites.hidden.test_{m}\n" for m in MODULES)
-            + "import autograder.suites.public\n"
+            + "".join(f"import autograder.course.suites.hidden.test_{m}\n" for m in MODULES)
+            + "import autograder.course.suites.public\n"
             + "print(sorted(m for m in sys.modules if m.split('.')[0] in "
               "('tensorflow', 'keras')))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

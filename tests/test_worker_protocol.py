@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.session import RandomSeed, StudentError, StudentSession
-from autograder.worker import protocol
-from autograder.worker.protocol import Decoder, NotPlainData, ProtocolError
+from autograder.sandbox.session import RandomSeed, StudentError, StudentSession
+from autograder.sandbox.worker import protocol
+from autograder.sandbox.worker.protocol import Decoder, NotPlainData, ProtocolError
 
 
 def roundtrip(value, **kwargs):

@@ -1,0 +1,110 @@
+"""Gradescope: build the autograder zip, and the entry point it runs.
+
+    dltips gradescope build --out dltips-gradescope.zip     # instructor, once per term
+    python -m autograder.delivery.gradescope run SUBMISSION RESULTS   # what run_autograder calls
+
+The zip's root holds Gradescope's ``setup.sh`` and ``run_autograder`` plus ``dltips/``, this
+project without its tests and history. Gradescope keeps ``/autograder/source`` away from
+students, so the reference solutions, hidden suites and Keras cache travel inside it;
+student code still runs only in the sandboxed worker (``run_autograder`` runs as root, so
+the worker drops to an unprivileged uid, inside bubblewrap where the image allows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import stat
+import sys
+import zipfile
+from pathlib import Path
+
+from autograder.course.contract import REPO_ROOT
+from autograder.grading.engine import GradeOptions, grade_submission
+
+SETUP_SH = """\
+#!/usr/bin/env bash
+# Gradescope image set-up (choose the Ubuntu 24.04 base image: dltips needs Python 3.11+).
+set -euo pipefail
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv bubblewrap
+python3 -c 'import sys; assert sys.version_info >= (3, 11), "dltips needs Python 3.11+"'
+python3 -m venv /opt/dltips
+# Grading needs no TensorFlow: Keras outputs come from the cache inside the package.
+/opt/dltips/bin/pip install -q "numpy>=1.26" "pytest>=8" "rich>=13" "matplotlib>=3.8"
+/opt/dltips/bin/pip install -q --no-deps /autograder/source/dltips
+"""
+
+RUN_AUTOGRADER = """\
+#!/usr/bin/env bash
+# Gradescope entry point: grade /autograder/submission into results.json.
+exec /opt/dltips/bin/python -m autograder.delivery.gradescope run \\
+    /autograder/submission /autograder/results/results.json
+"""
+
+# What of the repository goes into the zip (everything else, e.g. tests/, stays home).
+PACKAGED = ("pyproject.toml", "README.md", "SECURITY.md", "autograder", "solutions",
+            "assignments")
+_SKIP_PARTS = {"__pycache__", ".pytest_cache"}
+
+
+def build(out: Path, root: Path = REPO_ROOT) -> Path:
+    """Write the Gradescope autograder zip to ``out`` and return its path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        _add_script(archive, "setup.sh", SETUP_SH)
+        _add_script(archive, "run_autograder", RUN_AUTOGRADER)
+        for path in _packaged_files(root):
+            archive.write(path, "dltips/" + path.relative_to(root).as_posix())
+    return out
+
+
+def _add_script(archive: zipfile.ZipFile, name: str, text: str) -> None:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (stat.S_IFREG | 0o755) << 16  # Gradescope runs them directly
+    archive.writestr(info, text)
+
+
+def _packaged_files(root: Path) -> list[Path]:
+    files = []
+    for name in PACKAGED:
+        path = root / name
+        candidates = [path] if path.is_file() else sorted(path.rglob("*"))
+        files += [p for p in candidates
+                  if p.is_file() and not _SKIP_PARTS.intersection(p.relative_to(root).parts)]
+    return files
+
+
+def run(submission: Path, results_path: Path) -> int:
+    """Grade one Gradescope submission; always leave a results.json for Gradescope."""
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        result = grade_submission(Path(submission), GradeOptions(), name="submission")
+        payload = result.results
+    except Exception as error:  # noqa: BLE001 - Gradescope must get a readable result
+        payload = {"score": 0, "output": f"The grader failed: {type(error).__name__}: "
+                   f"{error}. Please tell your instructor.", "tests": []}
+    results_path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.delivery.gradescope",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="write the Gradescope autograder zip")
+    build_parser.add_argument("--out", type=Path, default=Path("dltips-gradescope.zip"))
+    run_parser = commands.add_parser("run", help="grade one submission into results.json")
+    run_parser.add_argument("submission", type=Path)
+    run_parser.add_argument("results", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        print(f"wrote {build(args.out)}")
+        return 0
+    return run(args.submission, args.results)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

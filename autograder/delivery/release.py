@@ -1,0 +1,101 @@
+"""Build what students get from what instructors keep (the single source and its stub
+rules: ``autograder.course.solution_source``).
+
+Two products:
+- ``write_stubs`` refreshes ``assignments/`` in the repository (committed, checked fresh by
+  a test);
+- ``build_student_release`` lays out a self-contained student tree: stubs, the engine, the
+  visible suites, nothing private (no solutions, hidden suites or cached references).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from autograder.course.contract import MODULES, REPO_ROOT
+from autograder.course.solution_source import stub_text
+
+
+def write_stubs(root: Path = REPO_ROOT) -> list[Path]:
+    """Regenerate ``assignments/<module>.py`` for every module; returns the files written."""
+    target = root / "assignments"
+    target.mkdir(exist_ok=True)
+    (target / "__init__.py").write_text(
+        '"""Your exercise modules: fill in each function, then run `dltips check`."""\n',
+        encoding="utf-8",
+    )
+    written = []
+    for module in MODULES:
+        path = target / f"{module}.py"
+        path.write_text(stub_text(module, root), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def stale_stubs(root: Path = REPO_ROOT) -> list[str]:
+    """Modules whose committed stub differs from what the solutions generate now."""
+    stale = []
+    for module in MODULES:
+        path = root / "assignments" / f"{module}.py"
+        if not path.exists() or path.read_text(encoding="utf-8") != stub_text(module, root):
+            stale.append(module)
+    return stale
+
+
+STUDENT_README = """\
+# dltips: Keras Application & Tips (1), your exercises
+
+Seven small numpy modules in `assignments/`, each matching what Keras 3 computes:
+losses, gradient_descent, normalization, regularization, dropout, optimizers, batchnorm.
+
+1. Install once (Python 3.11+): `python3 -m pip install -e .`
+2. Open a module in `assignments/`, read each function's docstring (it is the contract the
+   grader checks: names, parameters, shapes, formulas, edge cases) and replace its
+   `raise NotImplementedError(...)` line with your code.
+3. Run the visible checks: `dltips check` (all modules) or `dltips check optimizers`.
+   Each row shows the points, what failed, by how much, and a hint.
+4. Submit the files in `assignments/` as your instructor says (nbgrader or Gradescope).
+
+The hidden tests check only what the docstrings state, on more inputs and edge cases than
+the visible checks, so a function that follows its docstring gets full marks.
+"""
+_PRIVATE_ENGINE_PARTS = ("course/suites/hidden", "course/suites/public/generate.py",
+                         "course/references", "course/samples", "course/mistakes.py")
+
+
+def build_student_release(out: Path, root: Path = REPO_ROOT) -> Path:
+    """Lay out the student tree in ``out`` (replaced if it exists) and return it.
+
+    It holds the stubs, the grading engine with its visible suites, and a pyproject that
+    installs ``dltips`` without the reference solutions.
+    """
+    out = Path(out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for module in MODULES:
+        (out / "assignments").mkdir(exist_ok=True)
+        (out / "assignments" / f"{module}.py").write_text(stub_text(module, root), "utf-8")
+    (out / "assignments" / "__init__.py").write_text("", encoding="utf-8")
+    shutil.copytree(root / "autograder", out / "autograder", ignore=_ignore_private(root))
+    (out / "README.md").write_text(STUDENT_README, encoding="utf-8")
+    (out / "pyproject.toml").write_text(_student_pyproject(root), encoding="utf-8")
+    return out
+
+
+def _ignore_private(root: Path):
+    engine = (root / "autograder").resolve()
+    private = {(engine / part).resolve() for part in _PRIVATE_ENGINE_PARTS}
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        here = Path(directory).resolve()
+        return {n for n in names if here / n in private or n == "__pycache__"}
+
+    return ignore
+
+
+def _student_pyproject(root: Path) -> str:
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    return text.replace('include = ["autograder*", "solutions*", "assignments*"]',
+                        'include = ["autograder*", "assignments*"]')

@@ -1,0 +1,26 @@
+"""The limits student code runs under, and the one place a grading session is started
+with them (shared by the CLI, the engine, the runner and the plugin)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder.sandbox.session import StudentSession  # numpy only: no pytest at this point
+
+CALL_TIMEOUT = 10.0  # seconds per call: generous for an honest pure-Python loop
+WALL_CAP = 120.0     # seconds of student code (and worker start-ups) per submission
+MEMORY_MB = 1536     # address-space cap of one worker
+
+
+def start_session(submission: str | Path, *, isolation: str = "auto",
+                  call_timeout: float = CALL_TIMEOUT, wall_cap: float = WALL_CAP,
+                  memory_mb: int = MEMORY_MB) -> StudentSession:
+    """Create the session and spawn its worker, which boots while pytest starts up.
+
+    No student code runs yet: the worker imports a student module only when a test calls it.
+    """
+    student_session = StudentSession(submission, isolation=isolation,
+                                     call_timeout=call_timeout, wall_cap=wall_cap,
+                                     memory_limit=memory_mb * 2**20)
+    student_session.prestart()
+    return student_session

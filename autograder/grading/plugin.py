@@ -1,0 +1,234 @@
+"""The pytest plugin that turns a suite run into graded results.
+
+Loaded by ``autograder.grading.runner`` with ``-p autograder.grading.plugin``. It
+- registers the suite markers (``module``, ``points``, ``functions``);
+- provides the fixtures ``student`` (a proxy into the sandboxed worker), ``reference``
+  (the trusted solution module) and ``keras_refs`` (the cached Keras outputs);
+- records one result per test (points, outcome, message, the kind of student failure) and
+  writes them as JSON when the session ends.
+
+Everything here runs on the trusted side; student code only ever runs in the worker.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.course.contract import COURSE_DIR
+from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP, start_session
+from autograder.grading.testing import ModuleProxy, StudentCallFailed
+from autograder.sandbox.session import StudentSession
+
+KERAS_REFS = COURSE_DIR / "references" / "keras_refs.npz"
+MESSAGE_LIMIT = 2000
+
+_MARKERS = (
+    "module(name): the student module a suite file grades",
+    "points(n): points a test is worth",
+    "functions(*names): the contract functions a test exercises",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dltips")
+    group.addoption("--dltips-submission", help="staged submission directory")
+    group.addoption("--dltips-results", help="where to write the per-test results JSON")
+    group.addoption("--dltips-isolation", default="auto")
+    group.addoption("--dltips-call-timeout", type=float, default=CALL_TIMEOUT)
+    group.addoption("--dltips-wall-cap", type=float, default=WALL_CAP)
+    group.addoption("--dltips-memory-mb", type=int, default=MEMORY_MB)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in _MARKERS:
+        config.addinivalue_line("markers", line)
+    config.stash[_RECORDS] = []
+
+
+_RECORDS = pytest.StashKey[list]()
+_SESSION = pytest.StashKey[StudentSession]()
+
+
+# ---------------------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------------------
+
+
+# Set by ``autograder.grading.runner`` before pytest is even imported, so that the worker boots
+# while pytest loads and collects; None when the suite is run by plain pytest.
+PRESTARTED: StudentSession | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    submission = config.getoption("--dltips-submission")
+    if not submission:
+        return
+    started = PRESTARTED or start_session(
+        submission,
+        isolation=config.getoption("--dltips-isolation"),
+        call_timeout=config.getoption("--dltips-call-timeout"),
+        wall_cap=config.getoption("--dltips-wall-cap"),
+        memory_mb=config.getoption("--dltips-memory-mb"),
+    )
+    config.stash[_SESSION] = started
+
+
+@pytest.fixture(scope="session")
+def _student_session(pytestconfig: pytest.Config) -> Iterator[StudentSession]:
+    session = pytestconfig.stash.get(_SESSION, None)
+    if session is None:
+        raise pytest.UsageError("--dltips-submission is required to run a grading suite")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION, None)
+    if session is not None:  # e.g. a collection error: no test ever used the session
+        session.close()
+
+
+def _module_of(request: pytest.FixtureRequest) -> str:
+    marker = request.node.get_closest_marker("module")
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"{request.node.nodeid}: suite file lacks pytest.mark.module")
+    return str(marker.args[0])
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest, _student_session: StudentSession) -> ModuleProxy:
+    """The submission's module graded by this suite file, behind the worker boundary."""
+    return ModuleProxy(_student_session, _module_of(request))
+
+
+@pytest.fixture
+def reference(request: pytest.FixtureRequest) -> Any:
+    """The trusted reference solution of this suite's module (hidden suites only)."""
+    return importlib.import_module(f"solutions.{_module_of(request)}")
+
+
+class _NpzRefs(Mapping):
+    """Read-only, lazily loaded view of the cached Keras outputs (never unpickles)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._data: dict[str, np.ndarray] | None = None
+
+    def _load(self) -> dict[str, np.ndarray]:
+        if self._data is None:
+            with np.load(self._path, allow_pickle=False) as npz:
+                self._data = {key: npz[key] for key in npz.files}
+        return self._data
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        try:
+            return self._load()[key].copy()
+        except KeyError:
+            raise KeyError(f"no cached Keras reference {key!r} in {self._path.name}; "
+                           "run `dltips references` to regenerate") from None
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+_KERAS_REFS = _NpzRefs(KERAS_REFS)
+
+
+@pytest.fixture(scope="session")
+def keras_refs() -> Mapping[str, np.ndarray]:
+    """Keras/scikit-learn outputs for the named reference cases (hidden suites only)."""
+    return _KERAS_REFS
+
+
+# ---------------------------------------------------------------------------------------
+# Recording results
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        item.config.stash[_RECORDS].append(_record(item, call, report))
+
+
+def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> dict:
+    module_marker = item.get_closest_marker("module")
+    points_marker = item.get_closest_marker("points")
+    functions_marker = item.get_closest_marker("functions")
+    module = str(module_marker.args[0]) if module_marker else ""
+    record: dict[str, Any] = {
+        "nodeid": item.nodeid,
+        "name": item.name,
+        "doc": _doc_summary(item),
+        "module": module,
+        "functions": list(functions_marker.args) if functions_marker else [],
+        "points": float(points_marker.args[0]) if points_marker else 0.0,
+        "passed": bool(report.passed),
+        "kind": "passed" if report.passed else _failure_kind(call, report),
+        "message": "" if report.passed else _failure_message(call, report),
+        "duration": round(report.duration, 4),
+    }
+    return record
+
+
+def _doc_summary(item: pytest.Item) -> str:
+    """The test docstring's first paragraph, on one line: what the feedback says it checks."""
+    doc = getattr(getattr(item, "function", None), "__doc__", None) or ""
+    paragraph = doc.strip().split("\n\n")[0]
+    return " ".join(paragraph.split())
+
+
+def _failure_kind(call: pytest.CallInfo, report: pytest.TestReport) -> str:
+    error = call.excinfo.value if call.excinfo else None
+    if isinstance(error, StudentCallFailed):
+        return error.kind
+    if isinstance(error, AssertionError):
+        return "wrong_answer"
+    if report.when == "setup":
+        return "grader_error"
+    return "grader_error" if error is not None and not _student_facing(error) else "wrong_answer"
+
+
+def _student_facing(error: BaseException) -> bool:
+    return isinstance(error, (AssertionError, pytest.fail.Exception))
+
+
+def _failure_message(call: pytest.CallInfo, report: pytest.TestReport) -> str:
+    error = call.excinfo.value if call.excinfo else None
+    if isinstance(error, (AssertionError, pytest.fail.Exception)) and str(error):
+        text = str(error)
+    else:
+        text = report.longreprtext or repr(error)
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    path = session.config.getoption("--dltips-results")
+    if not path:
+        return
+    student_session = session.config.stash.get(_SESSION, None)
+    payload = {
+        "tests": session.config.stash[_RECORDS],
+        "exitstatus": int(exitstatus),
+        "isolation": getattr(student_session, "isolation_level", None),
+        "isolation_note": getattr(student_session, "isolation_note", ""),
+        "output_tail": student_session.output_tail() if student_session else "",
+        "finished": time.time(),
+    }
+    Path(path).write_text(json.dumps(payload, indent=1), encoding="utf-8")

@@ -1,0 +1,100 @@
+"""Run one grading suite against one staged submission (a trusted child process).
+
+    python -m autograder.grading.runner --suite hidden --submission DIR --results FILE
+
+The engine starts one of these per submission, so pytest state, the worker and any crash
+stay with that submission. Student code runs only in the sandboxed worker that the
+plugin's ``student`` fixture starts; this process only compares data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from autograder.course.contract import COURSE_DIR
+from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP, start_session
+
+SUITES_DIR = COURSE_DIR / "suites"
+SUITES = ("hidden", "public")
+
+INI = Path(__file__).resolve().parent / "suites.ini"
+
+def suite_dir(suite: str) -> Path:
+    if suite not in SUITES:
+        raise ValueError(f"unknown suite {suite!r}; choose one of {', '.join(SUITES)}")
+    return SUITES_DIR / suite
+
+
+def pytest_args(
+    suite: str,
+    submission: Path,
+    results: Path,
+    *,
+    modules: list[str] | None = None,
+    isolation: str = "auto",
+    call_timeout: float = CALL_TIMEOUT,
+    wall_cap: float = WALL_CAP,
+    memory_mb: int = MEMORY_MB,
+) -> list[str]:
+    """The pytest command line for one suite run: only our suite files, only our plugin."""
+    directory = suite_dir(suite)
+    targets = ([str(directory / f"test_{m}.py") for m in modules] if modules
+               else [str(directory)])
+    return [
+        *targets,
+        "-c", str(INI),            # our ini, never the repository's or the submission's
+        "--rootdir", str(directory),
+        "-p", "autograder.grading.plugin",
+        "-p", "no:cacheprovider",
+        "-p", "no:randomly",
+        "-q", "--no-header", "-rN", "--tb=no", "--assert=plain",
+        f"--dltips-submission={submission}",
+        f"--dltips-results={results}",
+        f"--dltips-isolation={isolation}",
+        f"--dltips-call-timeout={call_timeout}",
+        f"--dltips-wall-cap={wall_cap}",
+        f"--dltips-memory-mb={memory_mb}",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.grading.runner",
+                                     description=__doc__)
+    parser.add_argument("--suite", choices=SUITES, default="hidden")
+    parser.add_argument("--submission", required=True, type=Path)
+    parser.add_argument("--results", required=True, type=Path)
+    parser.add_argument("--module", action="append", dest="modules")
+    parser.add_argument("--isolation", default="auto")
+    parser.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT)
+    parser.add_argument("--wall-cap", type=float, default=WALL_CAP)
+    parser.add_argument("--memory-mb", type=int, default=MEMORY_MB)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    # Only our plugin: third-party ones (hypothesis, xdist...) cost seconds at start-up and
+    # have no business in a grading run.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+
+    # Boot the worker first: its interpreter starts while pytest is imported and collects.
+    prestarted = start_session(
+        args.submission.resolve(), isolation=args.isolation, call_timeout=args.call_timeout,
+        wall_cap=args.wall_cap, memory_mb=args.memory_mb)
+    import pytest
+
+    from autograder.grading import plugin
+
+    plugin.PRESTARTED = prestarted
+
+    code = pytest.main(pytest_args(
+        args.suite, args.submission.resolve(), args.results.resolve(), modules=args.modules,
+        isolation=args.isolation, call_timeout=args.call_timeout, wall_cap=args.wall_cap,
+        memory_mb=args.memory_mb,
+    ))
+    # 0 = all passed, 1 = some failed: both are a completed grading run.
+    return 0 if int(code) in (0, 1) else int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""``python -m autograder.sandbox probe``: print the level ``auto`` would pick;
+``python -m autograder.sandbox grant-traverse``: add the o+x bits the 'user' level needs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from autograder.sandbox.levels import enable_user_level, level_status, resolve_isolation
+from autograder.sandbox.scratch import LEVELS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.sandbox",
+                                     description="Inspect or prepare worker isolation.")
+    parser.add_argument("command", choices=("probe", "grant-traverse"))
+    args = parser.parse_args(argv)
+    if args.command == "grant-traverse":
+        changed = enable_user_level()
+        print("added o+x to: " + (", ".join(map(str, changed)) or "nothing (none needed)"))
+        return 0
+    for level in LEVELS[:2]:
+        ok, why = level_status(level)
+        print(f"{level}: {'available' if ok else 'unavailable: ' + why}")
+    print(resolve_isolation("auto").note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Where things are, on the host and inside the sandbox: the Python installation the worker
+runs, the grader's private paths it must never see, and the search bits it needs."""
+
+from __future__ import annotations
+
+import os
+import site
+import stat
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy
+
+SANDBOX_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = SANDBOX_DIR.parent
+REPO_ROOT = PACKAGE_DIR.parent
+WORKER_SOURCE = SANDBOX_DIR / "worker"
+WORKER_FILES = ("server.py", "protocol.py")
+# The grader's secrets: never visible inside bwrap, chmod go-rwx for the user level.
+# Besides the solutions, hidden suites and Keras cache: the project's tests (they hold a
+# second complete implementation), the sample catalogue (snippets of the solutions) and
+# the mistake models (they name what the tests look for). Named by path, not imported:
+# the sandbox knows nothing of the course material but where it lies.
+COURSE_DIR = PACKAGE_DIR / "course"
+PRIVATE_DIRS = (REPO_ROOT / "solutions", COURSE_DIR / "suites" / "hidden",
+                COURSE_DIR / "references", REPO_ROOT / "tests", COURSE_DIR / "samples",
+                COURSE_DIR / "mistakes.py")
+# How the worker sees its world under bwrap, and what it may run.
+SANDBOX_CWD = "/submission"
+SANDBOX_WORKER = "/opt/dltips-worker"
+MARKER_VAR = "DLTIPS_WORKER_MARKER"
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def worker_python() -> str:
+    """The interpreter the worker runs: this one, by the path it was started with.
+
+    Not its realpath: a venv's ``bin/python`` is a symlink to the base interpreter, and only
+    the symlink's location makes Python read ``pyvenv.cfg`` and use the venv's packages
+    (numpy among them).
+    """
+    return os.path.abspath(sys.executable)
+
+
+def python_paths() -> list[Path]:
+    """What the worker must be able to read: the interpreter, its prefixes, numpy."""
+    paths = [Path(os.path.realpath(sys.executable)), Path(os.path.realpath(sys.base_prefix)),
+             Path(os.path.realpath(sys.prefix)), numpy_dir()]
+    return list(dict.fromkeys(paths))
+
+
+def numpy_dir() -> Path:
+    """The directory of the numpy package the worker will import."""
+    return Path(os.path.realpath(numpy.__file__)).parent
+
+
+def traverse_blockers(paths: Iterable[Path]) -> list[Path]:
+    """Directories above ``paths`` that other users cannot search (no o+x bit)."""
+    blockers: list[Path] = []
+    for path in paths:
+        for parent in reversed(Path(path).parents):
+            mode = parent.stat().st_mode
+            if not mode & stat.S_IXOTH and parent not in blockers:
+                blockers.append(parent)
+    return blockers
+
+
+
+
+def grant_traverse(paths: Iterable[Path] | None = None) -> list[Path]:
+    """Add only the o+x (search) bit where it blocks the Python installation; returns them.
+
+    Search without read lets another user open a path it already knows but not list the
+    directory, so e.g. ``/root`` stays unlistable. Never touches the private directories.
+    """
+    changed = []
+    for directory in traverse_blockers(python_paths() if paths is None else paths):
+        if any(directory == p or p in directory.parents for p in PRIVATE_DIRS):
+            continue
+        os.chmod(directory, directory.stat().st_mode | stat.S_IXOTH)
+        changed.append(directory)
+    return changed
+
+
+def protect_private_dirs(dirs: Iterable[Path] = PRIVATE_DIRS) -> list[Path]:
+    """chmod go-rwx on the grader's private directories (that exist and are ours)."""
+    done = []
+    for path in dirs:
+        path = Path(path)
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(info.st_mode) or info.st_uid != os.geteuid():
+            continue
+        if info.st_mode & 0o077:
+            try:
+                os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077)
+            except OSError:
+                continue  # e.g. a read-only checkout: not protected, so not reported
+        done.append(path)
+    return done
+
+def site_dirs() -> list[Path]:
+    """Every site-packages style directory this interpreter would look in."""
+    found = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        found.append(site.getusersitepackages())
+    found += [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    # Also the package directories of every prefix our binds expose: the system Pythons'
+    # under /usr, and the base installation behind a venv (a venv's site module does not
+    # list it, yet the bind of sys.base_prefix shows it, with whatever is installed there).
+    for root in (Path("/usr"), Path(sys.base_prefix), Path(sys.prefix)):
+        for pattern in ("lib/python3*/*-packages", "local/lib/python3*/*-packages"):
+            found += [str(p) for p in root.glob(pattern)]
+    return list(dict.fromkeys(Path(os.path.realpath(p)) for p in found))
+

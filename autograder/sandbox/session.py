@@ -1,0 +1,607 @@
+"""The trusted side of the student-code boundary: ``StudentSession``.
+
+A session owns one submission's private copy and, lazily, one worker process that imports
+the student's modules and runs calls. Arguments and results cross as plain data only (see
+``autograder.sandbox.worker.protocol``); nothing the worker sends is unpickled or executed here. A
+call that hangs, crashes the worker, exhausts memory or floods output fails with a specific
+``StudentError`` and the worker is killed (with everything it started) and restarted lazily
+for the next call, so one broken function costs only its own tests.
+
+    with StudentSession("submissions/alice") as s:
+        s.call("losses", "softmax", np.zeros((2, 3)))
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import termios
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+from autograder.sandbox.launch import Launch, Limits, build_launch
+from autograder.sandbox.levels import resolve_isolation
+from autograder.sandbox.paths import PRIVATE_DIRS, protect_private_dirs
+from autograder.sandbox.reaping import kill_worker
+from autograder.sandbox.scratch import Scratch, make_scratch, release_scratch
+from autograder.sandbox.worker import protocol
+from autograder.sandbox.worker.protocol import ProtocolError, RandomSeed
+
+__all__ = ["RandomSeed", "SandboxError", "StudentError", "StudentSession", "KINDS"]
+
+KINDS = frozenset({
+    "missing_module", "missing_function", "syntax_error", "import_error", "not_implemented",
+    "exception", "timeout", "crashed", "memory", "bad_return", "wall_cap", "output_flood",
+})
+# Kinds the worker itself may report; anything else in a reply is a protocol violation.
+WORKER_KINDS = KINDS - {"timeout", "crashed", "wall_cap", "output_flood"}
+MODULE_RE = re.compile(r"[a-z_][a-z0-9_]*\Z")
+START_TIMEOUT = 60.0
+MESSAGE_LIMIT = 2000
+DEFAULT_FLOOD_LIMIT = 32 * 2**20
+PIPE_SIZE = 2**20
+
+
+class StudentError(Exception):
+    """A call into student code failed; ``kind`` classifies it, ``message`` explains it.
+
+    ``details`` (added) holds the student-frames-only traceback when there is one.
+    """
+
+    def __init__(self, kind: str, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.details = details
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
+        return (type(self), (self.kind, self.message, self.details))
+
+    def __repr__(self) -> str:
+        return f"StudentError({self.kind!r}, {self.message!r})"
+
+
+class SandboxError(RuntimeError):
+    """The grader could not start a worker at all (a machine problem, not a student's)."""
+
+
+class _Gone(Exception):
+    """The worker exited or closed its reply pipe."""
+
+
+class _Timeout(Exception):
+    """A deadline passed while waiting on the worker."""
+
+
+class _Tail:
+    """A bounded tail of the worker's stdout+stderr, plus a per-call byte counter."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(0, limit)
+        self.data = bytearray()
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def add(self, chunk: bytes) -> int:
+        with self.lock:
+            self.data += chunk
+            if len(self.data) > self.limit:
+                del self.data[: len(self.data) - self.limit]
+            self.count += len(chunk)
+            return self.count
+
+    def text(self) -> str:
+        with self.lock:
+            return self.data.decode("utf-8", errors="replace")
+
+
+class _Worker:
+    """One running worker: the process, the trusted ends of its pipes, its drain threads."""
+
+    def __init__(self, scratch: Scratch, limits: Limits, tail: _Tail,
+                 flood_limit: int) -> None:
+        req_r, self.req_w = os.pipe()
+        self.rep_r, rep_w = os.pipe()
+        for fd in (self.req_w, self.rep_r):
+            _grow_pipe(fd)
+        launch = build_launch(scratch, limits, ["--rfd", str(req_r), "--wfd", str(rep_w)])
+        self.scratch, self.tail, self.flood_limit = scratch, tail, flood_limit
+        self.flooded = False
+        self.ready = False  # set once the worker has said "ready"
+        self.out_lock = threading.Lock()
+        self.buffer = bytearray()
+        try:
+            self.proc = _spawn(launch, (req_r, rep_w))
+        except BaseException:
+            os.close(self.req_w)
+            os.close(self.rep_r)
+            raise
+        finally:
+            os.close(req_r)  # the worker has its own copies (or never started)
+            os.close(rep_w)
+        os.set_blocking(self.req_w, False)
+        os.set_blocking(self.rep_r, False)
+        self.pidfd = _pidfd(self.proc.pid)
+        self.drains = [threading.Thread(target=self._drain, args=(stream,), daemon=True)
+                       for stream in (self.proc.stdout, self.proc.stderr)]
+        for thread in self.drains:
+            thread.start()
+
+    def _drain(self, stream: Any) -> None:
+        """Read student output continuously so a flood can never block the worker."""
+        fd = stream.fileno()
+        os.set_blocking(fd, False)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        while True:
+            poller.poll()
+            # Read and record under the lock, so settle() can tell "all read and recorded".
+            with self.out_lock:
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                total = self.tail.add(chunk)
+            if total > self.flood_limit and not self.flooded:
+                self.flooded = True
+                _killpg(self.proc.pid)
+
+    def settle(self, timeout: float = 0.5) -> None:
+        """Wait until output already written by the worker is in the tail (prints are
+        flushed before each reply, but the drain threads may not have read them yet)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.out_lock:
+                pending = sum(_unread(s) for s in (self.proc.stdout, self.proc.stderr))
+            if not pending or not any(t.is_alive() for t in self.drains):
+                return
+            time.sleep(0.001)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def send(self, pieces: list, deadline: float) -> None:
+        """Write a frame without ever blocking past ``deadline`` (a stuck worker stops reading)."""
+        for piece in pieces:
+            view = memoryview(piece).cast("B")
+            while view:
+                try:
+                    view = view[os.write(self.req_w, view):]
+                except BlockingIOError:
+                    self._wait(self.req_w, select.POLLOUT, deadline)
+                except (BrokenPipeError, ConnectionResetError):
+                    raise _Gone() from None
+
+    def receive(self, deadline: float) -> tuple[dict, list]:
+        """The next complete frame from the worker."""
+        while True:
+            frame = self._take_frame()
+            if frame is not None:
+                return frame
+            if not self._read_some():
+                self._wait(self.rep_r, select.POLLIN, deadline)
+
+    def _read_some(self) -> bool:
+        """Append what is available; False when nothing was. Raises _Gone at EOF/exit."""
+        try:
+            chunk = os.read(self.rep_r, 1 << 20)
+        except BlockingIOError:
+            if not self.alive():
+                raise _Gone() from None  # a grandchild may hold the pipe open after exit
+            return False
+        if not chunk:
+            raise _Gone()
+        self.buffer += chunk
+        return True
+
+    def _take_frame(self) -> tuple[dict, list] | None:
+        size = protocol.HEADER.size
+        if len(self.buffer) < size:
+            return None
+        json_len, blob_len = protocol.parse_header(bytes(self.buffer[:size]))
+        end = size + json_len + blob_len
+        if len(self.buffer) < end:
+            return None
+        with memoryview(self.buffer) as view:
+            body = bytes(view[size:end])  # one copy; deleting the head of a bytearray is cheap
+        del self.buffer[:end]
+        return protocol.unpack(body, json_len)
+
+    def _wait(self, fd: int, events: int, deadline: float) -> None:
+        """Block until ``fd`` is ready or the worker exits; raise _Timeout at the deadline."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Timeout()
+        poller = select.poll()
+        poller.register(fd, events)
+        if self.pidfd is not None:
+            poller.register(self.pidfd, select.POLLIN)
+        # Without a pidfd, wake up regularly to notice a worker whose pipe a child holds.
+        step = remaining if self.pidfd is not None else min(remaining, 0.05)
+        poller.poll(max(1, int(step * 1000)))
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started; close our ends; reap the drains."""
+        kill_worker(self.proc, self.scratch)
+        for thread in self.drains:
+            thread.join(timeout=2)
+        for fd in (self.req_w, self.rep_r, self.pidfd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None and not any(t.is_alive() for t in self.drains):
+                stream.close()
+        self.req_w = self.rep_r = -1
+        self.pidfd = None
+
+    def exit_description(self) -> str:
+        """'exit status 3', 'killed by SIGSEGV', ... for messages."""
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return "it stopped answering"
+        if code < 0:
+            return f"killed by {_signal_name(-code)}"
+        if self.scratch.level == "bwrap" and code > 128:
+            return f"exit status {code}, i.e. killed by {_signal_name(code - 128)}"
+        return f"exit status {code}"
+
+
+def _spawn(launch: Launch, fds: tuple[int, int]) -> subprocess.Popen:
+    """Start the worker: stdin closed, output piped, its own session, only ``fds`` inherited.
+
+    ``user``/``group`` are applied by subprocess in C between fork and exec (no Python
+    preexec_fn, which is unsafe with the drain threads running).
+    """
+    return subprocess.Popen(
+        launch.argv, env=launch.env, cwd=launch.cwd, user=launch.user, group=launch.group,
+        extra_groups=[] if launch.user is not None else None, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=fds,
+        start_new_session=True, close_fds=True)
+
+
+def _grow_pipe(fd: int) -> None:
+    """Ask for a 1 MiB pipe buffer: fewer wake-ups per array (best effort, Linux only)."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except (AttributeError, OSError):
+        pass
+
+
+def _unread(stream: Any) -> int:
+    """Bytes waiting in a pipe (FIONREAD); 0 once it is closed."""
+    try:
+        raw = fcntl.ioctl(stream.fileno(), termios.FIONREAD, b"\0\0\0\0")
+    except (OSError, ValueError):
+        return 0
+    return int.from_bytes(raw, sys.byteorder)
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _killpg(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class _Resources:
+    """What must be released even if the session is garbage-collected without close()."""
+
+    def __init__(self, scratch: Scratch) -> None:
+        self.scratch = scratch
+        self.worker: _Worker | None = None
+
+    def drop_worker(self) -> None:
+        if self.worker is not None:
+            worker, self.worker = self.worker, None
+            worker.kill()
+
+    def release(self) -> None:
+        self.drop_worker()
+        release_scratch(self.scratch)
+
+
+class StudentSession:
+    """Runs one submission's code in a sandboxed worker; see the module docstring."""
+
+    def __init__(self, submission_dir: str | Path, *, isolation: str = "auto",
+                 call_timeout: float = 10.0, wall_cap: float = 120.0,
+                 memory_limit: int = 1536 * 2**20, output_limit: int = 8192,
+                 flood_limit: int = DEFAULT_FLOOD_LIMIT,
+                 private_dirs: tuple[str | Path, ...] | None = None) -> None:
+        """Copy the submission and choose the isolation level; no worker starts yet.
+
+        Added keywords: ``flood_limit`` (bytes of output one call may print before it fails
+        with kind 'output_flood') and ``private_dirs`` (directories made unreadable to a
+        dedicated worker uid; default: the repository's solutions, hidden suites and
+        references).
+        """
+        submission = Path(submission_dir)
+        if not submission.is_dir():
+            raise NotADirectoryError(f"submission directory {submission} does not exist")
+        choice = resolve_isolation(isolation)
+        self.isolation_level: str = choice.level
+        self.isolation_note: str = choice.note
+        self.call_timeout, self.wall_cap = float(call_timeout), float(wall_cap)
+        self.memory_limit, self.output_limit = int(memory_limit), int(output_limit)
+        self.flood_limit = int(flood_limit)
+        self.startup_seconds: list[float] = []
+        self.wall_used = 0.0
+        self._tail = _Tail(self.output_limit)
+        self._import_failures: dict[str, StudentError] = {}
+        self._next_id = 0
+        scratch = make_scratch(submission, choice.level)
+        self.copy_warnings: list[str] = list(scratch.warnings)
+        if scratch.uid is not None:  # a dedicated uid: "other" permissions now matter
+            dirs = PRIVATE_DIRS if private_dirs is None else private_dirs
+            protect_private_dirs(Path(d) for d in dirs)
+        self._limits = Limits(
+            memory=self.memory_limit, nproc=64 if scratch.uid is not None else None,
+            cpu=int(self.wall_cap) + 60)
+        self._res = _Resources(scratch)
+        self._finalizer = weakref.finalize(self, _Resources.release, self._res)
+
+    # ----- public API ----------------------------------------------------------------
+    def call(self, module: str, function: str, *args: Any, **kwargs: Any) -> Any:
+        """Run ``module.function(*args, **kwargs)`` in the worker; raises StudentError."""
+        _check_names(module, function)
+        return self._request("call", module, function, args, kwargs)
+
+    def has_function(self, module: str, function: str) -> bool:
+        """Whether the module imports and defines a callable ``function``."""
+        _check_names(module, function)
+        try:
+            return self._request("has", module, function) is True
+        except StudentError:
+            return False
+
+    def import_status(self, module: str) -> StudentError | None:
+        """None when ``module`` imports fine, else the StudentError saying why not."""
+        _check_names(module, None)
+        try:
+            self._request("import", module)
+        except StudentError as error:
+            return error
+        return None
+
+    def output_tail(self) -> str:
+        """The last ``output_limit`` bytes the worker(s) printed, decoded leniently."""
+        if self._res.worker is not None:
+            self._res.worker.settle()
+        return self._tail.text()
+
+    def worker_stats(self) -> dict[str, Any]:
+        """(Added) the current worker's pid, uid and peak RSS in KiB, as it reports them."""
+        result = self._request("stats", "_")
+        return result if isinstance(result, dict) else {}
+
+    def close(self) -> None:
+        """Kill the worker and everything it started, delete the private copy; idempotent."""
+        self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        """Whether close() has run."""
+        return not self._finalizer.alive
+
+    def __enter__(self) -> StudentSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"StudentSession(level={self.isolation_level!r}, closed={self.closed})"
+
+    # ----- requests ------------------------------------------------------------------
+    def _request(self, op: str, module: str, function: str | None = None,
+                 args: tuple = (), kwargs: dict | None = None) -> Any:
+        if self.closed:
+            raise RuntimeError("this StudentSession is closed")
+        label = f"{module}.{function}" if function else f"{module}.py"
+        self._check_wall(label)
+        if module in self._import_failures:
+            raise self._import_failures[module]
+        fields, blobs = protocol.encode_values(
+            [("args", list(args)), ("kwargs", dict(kwargs or {}))], allow_rng=True, exact=False)
+        self._next_id += 1
+        envelope = {"op": op, "id": self._next_id, "module": module, "function": function,
+                    **fields}
+        pieces = protocol.pack(envelope, blobs)
+        worker = self._ensure_worker(label)
+        return self._exchange(worker, pieces, self._next_id, label, module)
+
+    def _exchange(self, worker: _Worker, pieces: list, req_id: int, label: str,
+                  module: str) -> Any:
+        started = time.monotonic()
+        wall_deadline = started + self._wall_left()
+        phase = "call"
+        # Each phase (the import, then the call itself) gets call_timeout, within the wall cap.
+        deadline = min(started + self.call_timeout, wall_deadline)
+        self._tail.count = 0
+        try:
+            worker.send(pieces, deadline)
+            while True:
+                envelope, blobs = worker.receive(deadline)
+                if _is_stale(envelope, req_id):
+                    continue  # e.g. a reply from a process the student forked earlier
+                if envelope.get("status") == "event":
+                    # Only import_start then import_done, once each: forged events must not
+                    # keep pushing the deadline back.
+                    phase = _next_phase(phase, envelope.get("event"))
+                    deadline = min(time.monotonic() + self.call_timeout, wall_deadline)
+                    continue
+                return self._reply(envelope, blobs, label, module)
+        except _Timeout:
+            raise self._timed_out(label, module, phase, deadline >= wall_deadline) from None
+        except _Gone:
+            raise self._crashed(worker, label, module, phase) from None
+        except ProtocolError as exc:
+            self._drop_worker()
+            raise StudentError("crashed", f"{label}: the worker sent a malformed reply "
+                               f"({exc}); the worker was restarted") from None
+        finally:
+            self.wall_used += time.monotonic() - started
+
+    def _reply(self, envelope: dict, blobs: list, label: str, module: str) -> Any:
+        if envelope.get("status") == "ok":
+            try:
+                return protocol.decode_value(envelope.get("result"), blobs)
+            except ProtocolError as exc:
+                self._drop_worker()
+                raise StudentError("bad_return", f"{label} returned data that could not be "
+                                   f"decoded ({exc})") from None
+        if envelope.get("status") != "error":
+            raise ProtocolError("unexpected reply status")
+        kind, message = envelope.get("kind"), envelope.get("message")
+        if kind not in WORKER_KINDS or type(message) is not str:
+            raise ProtocolError(f"unexpected error kind {str(kind)[:40]!r}")
+        details = envelope.get("details")
+        error = StudentError(kind, _clip(message), _clip(details if type(details) is str
+                                                         else "", 4000))
+        if envelope.get("phase") == "import":
+            self._import_failures[module] = error
+        if kind == "memory":
+            self._drop_worker()  # a worker that hit its memory cap may be in a bad state
+        raise error
+
+    # ----- failures ------------------------------------------------------------------
+    def _timed_out(self, label: str, module: str, phase: str, wall: bool) -> StudentError:
+        self._drop_worker()
+        if wall:
+            return self._wall_error(label, while_running=True)
+        if phase == "import":
+            error = StudentError("timeout", f"{module}.py could not be imported: the import did "
+                                 f"not finish within {self.call_timeout:g} s (timeout); the "
+                                 "worker was restarted")
+            self._import_failures[module] = error
+            return error
+        return StudentError("timeout", f"{label} did not return within {self.call_timeout:g} s "
+                            "(timeout); the worker was restarted")
+
+    def _crashed(self, worker: _Worker, label: str, module: str, phase: str) -> StudentError:
+        flooded = worker.flooded
+        how = worker.exit_description()
+        self._drop_worker()
+        if flooded:
+            return StudentError("output_flood", f"{label} printed more than "
+                                f"{self.flood_limit // 2**20} MiB of output; the worker was "
+                                "stopped and restarted")
+        if phase == "import":
+            error = StudentError("crashed", f"{module}.py could not be imported: the worker died "
+                                 f"while importing it ({how}; os._exit or a crash at import)")
+            self._import_failures[module] = error
+            return error
+        return StudentError("crashed", f"{label} crashed the worker ({how}; e.g. os._exit, a "
+                            "signal or running out of memory); the worker was restarted")
+
+    def _wall_error(self, label: str, while_running: bool = False) -> StudentError:
+        what = "was stopped" if while_running else "was not run"
+        return StudentError("wall_cap", f"{label} {what}: this submission used up its time cap "
+                            f"of {self.wall_cap:g} s (student calls and worker start-ups)")
+
+    # ----- worker lifecycle ----------------------------------------------------------
+    def prestart(self) -> None:
+        """Spawn the worker now and let it boot while the caller does other work.
+
+        Call it from the thread that will make the calls: bwrap's --die-with-parent (a
+        parent-death signal) follows the thread that spawned the worker, not the process.
+        """
+        if self._res.worker is None and not self.closed:
+            self._res.worker = _Worker(self._res.scratch, self._limits, self._tail,
+                                       self.flood_limit)
+
+    def _ensure_worker(self, label: str) -> _Worker:
+        worker = self._res.worker
+        if worker is not None and worker.ready and worker.alive():
+            return worker
+        started = time.monotonic()
+        wall_bound = self._wall_left() < START_TIMEOUT
+        deadline = started + min(START_TIMEOUT, self._wall_left())
+        try:
+            if worker is None or not worker.alive():
+                self._drop_worker()
+                worker = _Worker(self._res.scratch, self._limits, self._tail, self.flood_limit)
+                self._res.worker = worker
+            ready, _ = worker.receive(deadline)
+            if ready.get("status") != "ready":
+                raise ProtocolError("the worker did not say it was ready")
+            worker.ready = True
+        except (_Timeout, _Gone, ProtocolError, OSError) as exc:
+            self._drop_worker()
+            if wall_bound and isinstance(exc, _Timeout):
+                raise self._wall_error(label) from None
+            raise SandboxError(f"the worker could not start ({type(exc).__name__} {exc}); "
+                               f"output: {self.output_tail()[-500:]!r}") from None
+        finally:
+            elapsed = time.monotonic() - started
+            self.wall_used += elapsed
+            self.startup_seconds.append(elapsed)
+        return worker
+
+    def _drop_worker(self) -> None:
+        self._res.drop_worker()
+
+    def _wall_left(self) -> float:
+        return self.wall_cap - self.wall_used
+
+    def _check_wall(self, label: str) -> None:
+        if self._wall_left() <= 0:
+            raise self._wall_error(label)
+
+
+def _next_phase(phase: str, event: Any) -> str:
+    if phase == "call" and event == "import_start":
+        return "import"
+    if phase == "import" and event == "import_done":
+        return "called"  # the call proper; no further events are allowed
+    raise ProtocolError(f"unexpected event {str(event)[:30]!r} during {phase}")
+
+
+def _is_stale(envelope: dict, req_id: int) -> bool:
+    ident = envelope.get("id")
+    if ident == req_id:
+        return False
+    if type(ident) is int and ident < req_id:
+        return True
+    raise ProtocolError(f"reply for an unknown request {str(ident)[:20]}")
+
+
+def _check_names(module: str, function: str | None) -> None:
+    if type(module) is not str or not MODULE_RE.match(module):
+        raise ValueError(f"module name must match {MODULE_RE.pattern}: {module!r}")
+    if function is not None and (type(function) is not str or not function.isidentifier()):
+        raise ValueError(f"function name must be an identifier: {function!r}")
+
+
+def _clip(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
