@@ -20,7 +20,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from autograder.course.contract import MODULES, REPO_ROOT
-from autograder.grading.engine import GradeOptions, clean_output_dir, grade_many
+from autograder.grading.engine import (
+    GradeOptions,
+    IsolationUnavailable,
+    check_isolation,
+    clean_output_dir,
+    grade_many,
+)
 from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
 from autograder.grading.report import VISIBILITIES
 from autograder.grading.results import SubmissionResult
@@ -44,10 +50,16 @@ class UsageFailure(Exception):
 # ---------------------------------------------------------------------------------------
 
 
-def _add_grading_options(parser: argparse.ArgumentParser) -> None:
+def _add_grading_options(parser: argparse.ArgumentParser, *, fail_closed: bool = False) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded at once")
-    parser.add_argument("--isolation", choices=["auto", "bwrap", "user", "none"],
-                        default="auto", help="sandbox for student code (default: strongest)")
+    if fail_closed:  # other people's code: bwrap or nothing, unless a weaker level is named
+        parser.add_argument("--isolation", choices=["strict", "bwrap", "user", "none"],
+                            default="strict", help="sandbox for student code (default "
+                            "strict: bwrap, or refuse; name user or none to go weaker)")
+    else:
+        parser.add_argument("--isolation", choices=["auto", "strict", "bwrap", "user", "none"],
+                            default="auto", help="sandbox for student code (default: the "
+                            "strongest available, with a note when it is weaker than bwrap)")
     parser.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT,
                         help=f"seconds one call into student code may take ({CALL_TIMEOUT:g})")
     parser.add_argument("--wall-cap", type=float, default=WALL_CAP,
@@ -67,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", "-o", type=Path, required=True, help="output directory")
     grade.add_argument("--visibility", choices=VISIBILITIES, default="visible",
                        help="Gradescope visibility written into results.json (default visible)")
-    _add_grading_options(grade)
+    _add_grading_options(grade, fail_closed=True)
 
     demo = commands.add_parser("demo", help="grade the bundled sample submissions")
     demo.add_argument("--out", "-o", type=Path, default=Path("dltips-demo"))
@@ -121,8 +133,17 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise UsageFailure("nothing gradable: no submission holds any module file "
                            f"({', '.join(m + '.py' for m in MODULES)})")
     _instructor_only("autograder.course.suites.hidden")
-    return _grade_and_report(list(args.submissions), args.out, _options(args, "hidden"),
-                             args.jobs)
+    options = _options(args, "hidden")
+    _require_isolation(options)
+    return _grade_and_report(list(args.submissions), args.out, options, args.jobs)
+
+
+def _require_isolation(options: GradeOptions) -> None:
+    """Fail closed before any student code runs: one line saying why and what to do."""
+    try:
+        check_isolation(options)
+    except IsolationUnavailable as error:
+        raise UsageFailure(str(error)) from None
 
 
 def _instructor_only(module: str) -> None:
@@ -172,14 +193,19 @@ def _progress() -> Progress:
 
 
 def _isolation_line(results: list[SubmissionResult]) -> str:
-    """The level in force, said once; the full sentence when it is weaker than bwrap."""
-    notes = {r.results["extra_data"].get("isolation"): r.results["extra_data"].get(
-        "isolation_note", "") for r in results}
+    """The level in force, said once: which bwrap, or the full sentence when weaker."""
+    notes = {}
+    for result in results:
+        extra = result.results["extra_data"]
+        level = extra.get("isolation")
+        detail = extra.get("isolation_program") if level == "bwrap" else extra.get(
+            "isolation_note")
+        notes[level] = f"{level} ({detail})" if level == "bwrap" and detail else (
+            level if level == "bwrap" else f"{level}: {detail}")
     notes.pop(None, None)
     if not notes:
         return "n/a (no worker was started)"
-    return " | ".join(level if level == "bwrap" else f"{level}: {note}"
-                      for level, note in sorted(notes.items()))
+    return " | ".join(line for _, line in sorted(notes.items()))
 
 
 def _print_hardest_functions(results: list[SubmissionResult], count: int = 5) -> None:
@@ -263,6 +289,9 @@ def _print_check_table(result: SubmissionResult) -> None:
         verdict = "[green]passed[/]" if ok else f"[red]failed[/]\n{_escape(test['output'])}"
         table.add_row(test["name"], f"{test['score']:g}/{test['max_score']:g}", verdict)
     console.print(table)
+    extra = result.results["extra_data"]
+    if extra.get("isolation") not in (None, "bwrap"):  # fell back: say so, and why
+        console.print(_escape(extra.get("isolation_note", "")))
     if result.results["extra_data"].get("grader_error"):
         console.print(f"[red]{result.results['extra_data']['grader_error']}[/]")
 

@@ -26,16 +26,28 @@ from autograder.grading import report
 from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
 from autograder.grading.results import SubmissionResult
 from autograder.grading.staging import StagedSubmission, StagingError, stage, submission_name
+from autograder.sandbox.levels import Isolation, IsolationUnavailable, resolve_isolation
+
+__all__ = ["GradeOptions", "IsolationUnavailable", "check_isolation", "grade_many",
+           "grade_submission"]
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
 class GradeOptions:
-    """How to grade: which suite, which sandbox, which limits."""
+    """How to grade: which suite, which sandbox, which limits.
+
+    ``isolation`` defaults to ``"strict"``: the strongest level (bwrap) or
+    IsolationUnavailable before any student code runs (fail closed). Pass a level by name
+    (``"user"``, ``"none"``) to accept a weaker one, or ``"auto"`` to take the strongest
+    available with a note (a student's own code, the bundled samples, a Gradescope
+    container). Every way into the engine (the CLI, Gradescope, nbgrader) goes through
+    ``check_isolation``.
+    """
 
     suite: str = "hidden"
-    isolation: str = "auto"
+    isolation: str = "strict"
     call_timeout: float = CALL_TIMEOUT
     wall_cap: float = WALL_CAP
     memory_mb: int = MEMORY_MB
@@ -48,6 +60,12 @@ class GradeOptions:
         return self.wall_cap + 60.0
 
 
+def check_isolation(options: GradeOptions) -> Isolation:
+    """The isolation level ``options`` will grade at; raises IsolationUnavailable (one
+    sentence: why, and what to do) when it cannot be had. Probed once per process."""
+    return resolve_isolation(options.isolation)
+
+
 # ---------------------------------------------------------------------------------------
 # One submission
 # ---------------------------------------------------------------------------------------
@@ -55,7 +73,12 @@ class GradeOptions:
 
 def grade_submission(source: Path, options: GradeOptions, out_dir: Path | None = None,
                      name: str | None = None) -> SubmissionResult:
-    """Stage, run the suite, score; write results.json and feedback.md if out_dir is set."""
+    """Stage, run the suite, score; write results.json and feedback.md if out_dir is set.
+
+    Raises IsolationUnavailable (before touching the submission) when ``options.isolation``
+    cannot be had here.
+    """
+    check_isolation(options)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dltips-") as scratch:
         try:
@@ -149,7 +172,12 @@ def grade_many(
     jobs: int = 1,
     on_done: Callable[[SubmissionResult], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade every submission (``jobs`` at a time); write per-submission and class outputs."""
+    """Grade every submission (``jobs`` at a time); write per-submission and class outputs.
+
+    Raises IsolationUnavailable before grading anything when ``options.isolation`` cannot
+    be had here (fail closed: no submission is graded at a weaker level by surprise).
+    """
+    check_isolation(options)
     out_dir.mkdir(parents=True, exist_ok=True)
     names = unique_names(sources)
 

@@ -228,6 +228,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "exitstatus": int(exitstatus),
         "isolation": getattr(student_session, "isolation_level", None),
         "isolation_note": getattr(student_session, "isolation_note", ""),
+        "isolation_program": getattr(student_session, "isolation_program", ""),
         "output_tail": student_session.output_tail() if student_session else "",
         "finished": time.time(),
     }

@@ -14,6 +14,7 @@ from autograder.sandbox.paths import (
     SANDBOX_CWD,
     SANDBOX_WORKER,
     SYSTEM_PATH,
+    bwrap_program,
     numpy_dir,
     python_paths,
     site_dirs,
@@ -75,7 +76,7 @@ def build_launch(scratch: Scratch, limits: Limits, server_args: Sequence[str]) -
         server = f"{SANDBOX_WORKER}/server.py"
         tail = [worker_python(), "-I", "-B", server, *limits.server_args(), *identity_args(scratch),
                 *server_args]
-        argv = ["bwrap", *bwrap_args(scratch, env, limits), "--", *tail]
+        argv = [bwrap_program().path, *bwrap_args(scratch, env, limits), "--", *tail]
         return Launch(argv, {"PATH": SYSTEM_PATH}, str(scratch.base))
     server = str(scratch.worker_dir / "server.py")
     argv = [worker_python(), "-I", "-B", server, *limits.server_args(), *server_args]

