@@ -10,6 +10,9 @@ from autograder.sandbox.session import StudentSession  # numpy only: no pytest a
 CALL_TIMEOUT = 10.0  # seconds per call: generous for an honest pure-Python loop
 WALL_CAP = 120.0     # seconds of student code (and worker start-ups) per submission
 MEMORY_MB = 1536     # address-space cap of one worker
+# Address-space cap of the trusted runner itself: pytest, numpy, the suite, and the largest
+# reply the protocol lets a worker send (arrays up to 256 MiB, held twice while decoded).
+RUNNER_MEMORY_MB = 2048
 
 
 def start_session(submission: str | Path, *, isolation: str = "auto",

@@ -15,7 +15,13 @@ import sys
 from pathlib import Path
 
 from autograder.course.contract import COURSE_DIR
-from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP, start_session
+from autograder.grading.limits import (
+    CALL_TIMEOUT,
+    MEMORY_MB,
+    RUNNER_MEMORY_MB,
+    WALL_CAP,
+    start_session,
+)
 
 SUITES_DIR = COURSE_DIR / "suites"
 SUITES = ("hidden", "public")
@@ -60,6 +66,16 @@ def pytest_args(
     ]
 
 
+def limit_own_memory(megabytes: int) -> None:
+    """Cap this process's address space (hard = soft): student replies are decoded here,
+    so a reply that slips past the protocol's bounds fails as a MemoryError in this run
+    (the call's failure) instead of growing the grader until the machine suffers."""
+    import resource
+
+    limit = int(megabytes) * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.grading.runner",
                                      description=__doc__)
@@ -71,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT)
     parser.add_argument("--wall-cap", type=float, default=WALL_CAP)
     parser.add_argument("--memory-mb", type=int, default=MEMORY_MB)
+    parser.add_argument("--runner-memory-mb", type=int, default=RUNNER_MEMORY_MB)
     args = parser.parse_args(argv)
+    limit_own_memory(args.runner_memory_mb)
     os.environ.setdefault("MPLBACKEND", "Agg")
     # Only our plugin: third-party ones (hypothesis, xdist...) cost seconds at start-up and
     # have no business in a grading run.

@@ -11,6 +11,7 @@ wrong answer matches a known mistake, which one.
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -101,7 +102,8 @@ def check_close(
     what differs; if ``actual`` matches one of ``mistakes`` (description -> value) it adds
     a hint naming that mistake.
     """
-    problem = describe_difference(name, actual, expected, rtol, atol)
+    problem = _guarded(name, actual, lambda: describe_difference(name, actual, expected,
+                                                                 rtol, atol))
     if problem is None:
         return
     hint = _matching_mistake(actual, mistakes or {}, rtol, atol)
@@ -112,13 +114,29 @@ def check_close(
 
 def check_equal(name: str, actual: Any, expected: Any) -> None:
     """Assert exact equality of plain values (strings, bools, ints, shapes)."""
+    problem = _guarded(name, actual, lambda: _equal_problem(name, actual, expected))
+    if problem is not None:
+        raise AssertionError(problem)
+
+
+def _equal_problem(name: str, actual: Any, expected: Any) -> str | None:
     if type(actual) is not type(expected) and not _both_numbers(actual, expected):
-        raise AssertionError(
-            f"`{name}`: expected {expected!r} ({type(expected).__name__}), "
-            f"got {_short(actual)} ({type(actual).__name__})"
-        )
-    if actual != expected:
-        raise AssertionError(f"`{name}`: expected {expected!r}, got {_short(actual)}")
+        return (f"`{name}`: expected {expected!r} ({type(expected).__name__}), "
+                f"got {_short(actual)} ({type(actual).__name__})")
+    if not bool(actual == expected):
+        return f"`{name}`: expected {expected!r}, got {_short(actual)}"
+    return None
+
+
+def _guarded(name: str, actual: Any, compare: Any) -> str | None:
+    """Run ``compare()``; a student value that makes the comparison itself fail (an array
+    where a string belongs, a value numpy cannot convert...) is the student's wrong
+    answer, said plainly, never a grader error."""
+    try:
+        return compare()
+    except Exception as error:  # noqa: BLE001 - any malformed student value
+        return (f"`{name}`: the value returned could not be compared with the expected one "
+                f"({type(error).__name__}: {str(error)[:120]}); got {_short(actual)}")
 
 
 def check_raises(exc_name: str, function: Any, *args: Any, **kwargs: Any) -> None:
@@ -163,7 +181,8 @@ def describe_difference(
     if isinstance(expected, dict):
         return _describe_mapping(name, actual, expected, rtol, atol)
     if expected is None or isinstance(expected, str):
-        if actual == expected and type(actual) is type(expected):
+        # The type first: an array == a string compares element-wise (no plain bool).
+        if type(actual) is type(expected) and actual == expected:
             return None
         return f"`{name}`: expected {expected!r}, got {_short(actual)}"
     return _describe_numbers(name, actual, expected, rtol, atol)
@@ -241,10 +260,26 @@ def _as_float_array(value: Any) -> np.ndarray | None:
 
 
 def _matching_mistake(actual: Any, mistakes: Mapping[str, Any], rtol: float, atol: float):
-    for description, wrong in mistakes.items():
-        if describe_difference("", actual, wrong, max(rtol, 1e-5), max(atol, 1e-9)) is None:
-            return description
+    """The first known mistake ``actual`` matches. The student's value is converted once
+    (not once per mistake model), so the work is bounded by its size, not multiplied."""
+    try:
+        actual = _normalised(actual)
+        for description, wrong in mistakes.items():
+            if describe_difference("", actual, wrong, max(rtol, 1e-5), max(atol, 1e-9)) is None:
+                return description
+    except Exception:  # noqa: BLE001 - a hint is optional; a malformed value gets none
+        return None
     return None
+
+
+def _normalised(value: Any) -> Any:
+    """Numbers and numeric arrays as float64 arrays, containers rebuilt, once."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_normalised(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _normalised(v) for k, v in value.items()}
+    array = _as_float_array(value)
+    return value if array is None else array
 
 
 def _both_numbers(a: Any, b: Any) -> bool:
@@ -252,8 +287,19 @@ def _both_numbers(a: Any, b: Any) -> bool:
     return isinstance(a, number) and isinstance(b, number) and not isinstance(a, bool)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = 6
+_REPR.maxlevel = 3
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlong = 40
+
+
 def _short(value: Any, limit: int = 80) -> str:
+    """A bounded description of a student value (never the whole of a huge one)."""
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape}, dtype {value.dtype}"
-    text = repr(value)
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # noqa: BLE001
+        text = f"a {type(value).__name__}"
     return text if len(text) <= limit else text[: limit - 3] + "..."

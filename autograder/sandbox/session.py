@@ -470,6 +470,10 @@ class StudentSession:
             self._drop_worker()
             raise StudentError("crashed", f"{label}: the worker sent a malformed reply "
                                f"({exc}); the worker was restarted") from None
+        except MemoryError:  # the grader's own memory cap (see grading.runner)
+            self._drop_worker()
+            raise StudentError("memory", f"{label}: the reply was too large for the "
+                               "grader's memory; the worker was restarted") from None
         finally:
             self.wall_used += time.monotonic() - started
 

@@ -9,7 +9,7 @@ import pytest
 
 from autograder.course import mistakes
 from autograder.course.references import cases
-from autograder.course.suites import as_array, unpack
+from autograder.course.suites import as_array, dtype_name, unpack
 from autograder.course.suites.hidden import RTOL, check_keras
 from autograder.grading.testing import RandomSeed, check_close, check_equal, check_raises
 
@@ -103,7 +103,7 @@ def test_dropout_forward_integer_mask_returns_boolean(student, reference):
     check_close("dropout_forward output for a 0/1 integer mask", out,
                 reference.dropout_forward(c["x"], c["rate"], mask=c["mask"])[0], rtol=RTOL,
                 atol=ATOL)
-    check_equal("the dtype of the mask returned", str(np.asarray(mask).dtype), "bool")
+    check_equal("the dtype of the mask returned", dtype_name(mask), "bool")
     check_close("the mask returned", mask, c["mask"].astype(bool))
 
 
@@ -116,6 +116,13 @@ def test_dropout_forward_default_rng(student):
     x, rate = c["x"], c["rate"]
     out, mask = _forward(student, x, rate, "default rng")
     keep = as_array(mask, "mask", x.shape)
+    # The docstring's mask is boolean (True or 1 = keep): a constant 1 - rate "mask" with
+    # x returned unchanged would otherwise pass the checks below without dropping a thing.
+    other = keep[~np.isin(keep, (0.0, 1.0))]
+    if other.size:
+        raise AssertionError(f"the mask returned must be the boolean keep-mask (True or 1 = "
+                             f"keep, False or 0 = drop), but {other.size} of {keep.size} "
+                             f"entries are neither, e.g. {other[0]:g}")
     check_close("output vs x * mask / (1 - rate) for the mask returned", out,
                 x * keep / (1 - rate), rtol=RTOL, atol=ATOL)
     # 4000 Bernoulli(0.75) draws: the kept fraction is 0.75 +- 0.007 (one standard deviation).
