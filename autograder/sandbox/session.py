@@ -116,6 +116,7 @@ class _Worker:
         self.scratch, self.tail, self.flood_limit = scratch, tail, flood_limit
         self.flooded = False
         self.ready = False  # set once the worker has said "ready"
+        self.imported: set[str] = set()  # modules this worker has answered a request for
         self.out_lock = threading.Lock()
         self.buffer = bytearray()
         try:
@@ -445,9 +446,15 @@ class StudentSession:
                   module: str) -> Any:
         started = time.monotonic()
         wall_deadline = started + self._wall_left()
-        phase = "call"
-        # Each phase (the import, then the call itself) gets call_timeout, within the wall cap.
-        deadline = min(started + self.call_timeout, wall_deadline)
+        # The budget is fixed here, from what the trusted side knows: a module this worker
+        # has not imported yet may take call_timeout to import and call_timeout for the
+        # call; an imported one, call_timeout. Worker events only say where the time goes
+        # (an import that hangs or crashes is charged to the import and cached); they can
+        # start the call's own call_timeout once, never past the cap fixed now.
+        first_use = module not in worker.imported
+        cap = min(started + self.call_timeout * (2 if first_use else 1), wall_deadline)
+        deadline = min(started + self.call_timeout, cap)
+        phase = "call" if first_use else "called"
         self._tail.count = 0
         try:
             worker.send(pieces, deadline)
@@ -456,11 +463,12 @@ class StudentSession:
                 if _is_stale(envelope, req_id):
                     continue  # e.g. a reply from a process the student forked earlier
                 if envelope.get("status") == "event":
-                    # Only import_start then import_done, once each: forged events must not
-                    # keep pushing the deadline back.
+                    # import_start then import_done, once each, and only on a first use.
                     phase = _next_phase(phase, envelope.get("event"))
-                    deadline = min(time.monotonic() + self.call_timeout, wall_deadline)
+                    if phase == "called":
+                        deadline = min(time.monotonic() + self.call_timeout, cap)
                     continue
+                worker.imported.add(module)
                 return self._reply(envelope, blobs, label, module)
         except _Timeout:
             raise self._timed_out(label, module, phase, deadline >= wall_deadline) from None
