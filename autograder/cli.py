@@ -28,7 +28,7 @@ from autograder.grading.engine import (
     grade_many,
 )
 from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
-from autograder.grading.report import VISIBILITIES
+from autograder.grading.report import VISIBILITIES, clean_text
 from autograder.grading.results import SubmissionResult
 from autograder.grading.staging import StagingError, probe
 
@@ -177,12 +177,12 @@ def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, job
     _print_class_table(results)
     _print_hardest_functions(results)
     errors = [r.name for r in results if r.results["extra_data"].get("grader_error")]
-    console.print(f"Isolation: {_isolation_line(results)}")
+    console.print(f"Isolation: {_escape(_isolation_line(results))}")
     console.print(f"Wrote {out}/<submission>/results.json and feedback.md, "
                   f"{out}/grades.csv, {out}/summary.png")
     if errors:
         _say_error(f"dltips: the grader failed on {len(errors)} submission(s): "
-                   f"{', '.join(errors)} (see their results.json)")
+                   f"{clean_text(', '.join(errors))} (see their results.json)")
         return 1
     return 0
 
@@ -244,7 +244,7 @@ def _print_class_table(results: list[SubmissionResult]) -> None:
         total = f"{result.score:g}"
         if result.results["extra_data"].get("grader_error"):
             total += " [red]grader error[/]"
-        table.add_row(result.name, *cells, total)
+        table.add_row(_escape(result.name), *cells, total)
     console.print(table)
     console.print("Columns: " + ", ".join(f"{v} = {k}" for k, v in SHORT_NAMES.items()))
 
@@ -287,19 +287,23 @@ def _print_check_table(result: SubmissionResult) -> None:
     for test in result.results["tests"]:
         ok = test["status"] == "passed"
         verdict = "[green]passed[/]" if ok else f"[red]failed[/]\n{_escape(test['output'])}"
-        table.add_row(test["name"], f"{test['score']:g}/{test['max_score']:g}", verdict)
+        table.add_row(_escape(test["name"]), f"{test['score']:g}/{test['max_score']:g}",
+                      verdict)
     console.print(table)
     extra = result.results["extra_data"]
     if extra.get("isolation") not in (None, "bwrap"):  # fell back: say so, and why
         console.print(_escape(extra.get("isolation_note", "")))
     if result.results["extra_data"].get("grader_error"):
-        console.print(f"[red]{result.results['extra_data']['grader_error']}[/]")
+        console.print(f"[red]{_escape(result.results['extra_data']['grader_error'])}[/]")
 
 
 def _escape(text: str) -> str:
+    """Text from a submission, safe for rich: no markup, no control characters."""
     from rich.markup import escape
 
-    return escape(text)
+    from autograder.grading.report import clean_text
+
+    return escape(clean_text(text))
 
 
 def cmd_release(args: argparse.Namespace) -> int:

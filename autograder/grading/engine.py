@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
 from autograder.grading.results import SubmissionResult
 from autograder.grading.staging import StagedSubmission, StagingError, stage, submission_name
 from autograder.sandbox.levels import Isolation, IsolationUnavailable, resolve_isolation
+from autograder.sandbox.scratch import remove_tree
 
 __all__ = ["GradeOptions", "IsolationUnavailable", "check_isolation", "grade_many",
            "grade_submission"]
@@ -93,7 +93,7 @@ def grade_submission(source: Path, options: GradeOptions, out_dir: Path | None =
         raw = run_suite(staged, options, Path(scratch))
     results = report.gradescope_results(staged, raw, time.monotonic() - started,
                                         options.visibility)
-    result = SubmissionResult(name or staged.name, Path(source), results)
+    result = SubmissionResult(safe_name(name or staged.name), Path(source), results)
     if out_dir is not None:
         result.out_dir = report.write_submission(out_dir / result.name, result.results)
     return result
@@ -154,14 +154,28 @@ def failed_submission(source: Path, name: str, error: BaseException, out_dir: Pa
     return result
 
 
+def safe_name(raw: str) -> str:
+    """A results folder name that stays inside the output directory: no separators, no
+    control or invisible characters, no leading dot ('..', '.git'), never empty."""
+    cleaned = "".join(c if c.isprintable() and c not in '/\\:' and not c.isspace() or c == " "
+                      else "_" for c in raw).strip()
+    cleaned = cleaned.lstrip(".") or "submission"
+    return cleaned[:120]
+
+
 def unique_names(sources: Iterable[Path]) -> list[str]:
-    """Results folder names, with -2, -3... added where two submissions share a name."""
-    seen: dict[str, int] = {}
+    """Results folder names: safe, unique (-2, -3... added where two submissions share a
+    name, case-insensitively) and never one of the class outputs (grades.csv...)."""
+    taken = {name.casefold() for name in report.CLASS_FILES}
     names = []
     for source in sources:
-        base = submission_name(Path(source))
-        seen[base] = seen.get(base, 0) + 1
-        names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+        base = safe_name(submission_name(Path(source)))
+        name, number = base, 1
+        while name.casefold() in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name.casefold())
+        names.append(name)
     return names
 
 
@@ -185,22 +199,25 @@ def grade_many(
         try:
             result = grade_submission(sources[index], options, out_dir, names[index])
         except Exception as error:  # noqa: BLE001 - one submission must not stop the class
-            result = failed_submission(sources[index], names[index], error, out_dir,
-                                       options.visibility)
+            try:
+                result = failed_submission(sources[index], names[index], error, out_dir,
+                                           options.visibility)
+            except Exception:  # noqa: BLE001 - not even its zero could be written
+                result = failed_submission(sources[index], names[index], error, None,
+                                           options.visibility)
         if on_done:
             on_done(result)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(one, range(len(sources))))
-    report.write_grades_csv(out_dir / "grades.csv", results)
-    report.write_summary_figure(out_dir / "summary.png", results)
+    report.write_class_outputs(out_dir, results)
     return results
 
 
 def clean_output_dir(out_dir: Path) -> None:
     """Remove previous per-submission outputs so stale results never mix with new ones."""
-    if out_dir.exists():
+    if out_dir.is_dir():
         for child in out_dir.iterdir():
-            if (child / "results.json").exists():
-                shutil.rmtree(child)
+            if child.is_dir() and not child.is_symlink() and (child / "results.json").exists():
+                remove_tree(child)

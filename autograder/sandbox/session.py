@@ -347,6 +347,9 @@ class StudentSession:
         references).
         """
         submission = Path(submission_dir)
+        if submission.is_symlink():  # it could lead to the solutions or another student
+            raise NotADirectoryError(f"submission directory {submission} is a symbolic "
+                                     "link, which is never followed")
         if not submission.is_dir():
             raise NotADirectoryError(f"submission directory {submission} does not exist")
         choice = resolve_isolation(isolation)
