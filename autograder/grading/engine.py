@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -22,9 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.grading import report
-from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
-from autograder.grading.results import SubmissionResult
+from autograder.grading.limits import (
+    CALL_TIMEOUT,
+    MEMORY_MB,
+    RUNNER_MEMORY_MB,
+    TRUSTED_MARGIN,
+    WALL_CAP,
+)
+from autograder.grading.results import SubmissionResult, progress_path
 from autograder.grading.staging import StagedSubmission, StagingError, stage, submission_name
+from autograder.sandbox.lease import Lease
 from autograder.sandbox.levels import Isolation, IsolationUnavailable, resolve_isolation
 from autograder.sandbox.scratch import remove_tree
 
@@ -53,11 +61,17 @@ class GradeOptions:
     memory_mb: int = MEMORY_MB
     modules: tuple[str, ...] = ()
     visibility: str = "visible"  # Gradescope visibility of the results and their tests
+    runner_memory_mb: int = RUNNER_MEMORY_MB
+    # The runner's own time limit; None: the student's wall cap plus room for the trusted
+    # side (TRUSTED_MARGIN). Past it the runner is killed and the engine cleans up.
+    runner_time_limit: float | None = None
 
     @property
     def runner_timeout(self) -> float:
-        """The runner's own limit: the student's wall cap plus room for the trusted side."""
-        return self.wall_cap + 60.0
+        """Seconds the runner may take before it is killed."""
+        if self.runner_time_limit is not None:
+            return float(self.runner_time_limit)
+        return self.wall_cap + TRUSTED_MARGIN
 
 
 def check_isolation(options: GradeOptions) -> Isolation:
@@ -100,29 +114,93 @@ def grade_submission(source: Path, options: GradeOptions, out_dir: Path | None =
 
 
 def run_suite(staged: StagedSubmission, options: GradeOptions, scratch: Path) -> dict:
-    """Run the suite in a trusted child process; return its per-test records."""
+    """Run the suite in a trusted child process; return its per-test records.
+
+    The engine, not the child, owns what student code could leave behind: it takes a
+    ``Lease`` (directory, marker, uid) before the child starts and releases it after the
+    child has ended, however it ended. A child past ``runner_timeout`` is killed with its
+    process group; the tests it finished keep their results (read from its progress log)
+    and the rest fail as not run.
+    """
     results_file = scratch / "raw-results.json"
-    command = [sys.executable, "-m", "autograder.grading.runner", "--suite", options.suite,
-               "--submission", str(staged.directory), "--results", str(results_file),
-               "--isolation", options.isolation, "--call-timeout", str(options.call_timeout),
-               "--wall-cap", str(options.wall_cap), "--memory-mb", str(options.memory_mb)]
-    for module in options.modules:
-        command += ["--module", module]
+    job = {"suite": options.suite, "submission": str(staged.directory),
+           "results": str(results_file), "modules": list(options.modules) or None,
+           "isolation": options.isolation, "call_timeout": options.call_timeout,
+           "wall_cap": options.wall_cap, "memory_mb": options.memory_mb,
+           "runner_memory_mb": options.runner_memory_mb}
+    lease = Lease.create()
     try:
-        completed = subprocess.run(
-            command, cwd=PACKAGE_ROOT, env=_runner_env(), stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, timeout=options.runner_timeout,
-        )
-    except subprocess.TimeoutExpired:
-        return {"tests": [], "grader_error": f"grading exceeded {options.runner_timeout:.0f} s"}
+        job["lease"] = lease.to_json()
+        returncode, output, stopped = _run_runner(job, options.runner_timeout)
+    finally:
+        lease.release()
+    if stopped:
+        return _partial_results(results_file, options.runner_timeout)
     if not results_file.exists():
-        tail = (completed.stdout + completed.stderr)[-1500:]
-        return {"tests": [], "grader_error": f"the grading run failed (exit "
-                f"{completed.returncode}):\n{tail}"}
+        return {"tests": [], "grader_error": f"the grading run failed (exit {returncode}):\n"
+                f"{output[-1500:]}"}
     raw = json.loads(results_file.read_text(encoding="utf-8"))
-    if completed.returncode not in (0, 1):
-        raw["grader_error"] = f"pytest exited {completed.returncode}: " + (
-            completed.stdout + completed.stderr)[-1500:]
+    if returncode not in (0, 1):
+        raw["grader_error"] = f"pytest exited {returncode}: " + output[-1500:]
+    return raw
+
+
+def _run_runner(job: dict, timeout: float) -> tuple[int, str, bool]:
+    """(exit status, output, whether it was stopped at ``timeout``) of one runner.
+
+    Its options go on stdin, so its command line names nothing of the grader's; it leads
+    its own process group, so a timeout kills it and anything it started.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder.grading.runner", "--job", "-"], cwd=PACKAGE_ROOT,
+        env=_runner_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = process.communicate(json.dumps(job), timeout=timeout)
+        return process.returncode, output, False
+    except subprocess.TimeoutExpired:
+        _kill_group(process.pid)
+        output, _ = process.communicate()
+        return process.returncode, output or "", True
+    except BaseException:
+        _kill_group(process.pid)
+        process.wait()
+        raise
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _partial_results(results_file: Path, timeout: float) -> dict:
+    """The records of a run stopped at its time limit: those it finished, as they were;
+    the rest failed as not run (kind wall_cap), with the reason."""
+    planned, done, extra = [], {}, {}
+    path = progress_path(results_file)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # the line being written when the run was killed
+        if "planned" in entry:
+            planned = entry["planned"]
+        elif "record" in entry:
+            done[entry["record"]["nodeid"]] = entry["record"]
+        else:
+            extra.update(entry)
+    reason = (f"not graded: grading this submission was stopped at its time limit "
+              f"({timeout:g} s)")
+    tests = [done.get(p["nodeid"]) or {**p, "passed": False, "kind": "wall_cap",
+                                        "message": reason, "duration": 0.0}
+             for p in planned]
+    raw = {"tests": tests, "stopped": reason, **extra}
+    if not planned:
+        raw["grader_error"] = f"the grading run was stopped at its time limit ({timeout:g} s) " \
+                              "before its tests were collected"
     return raw
 
 

@@ -121,6 +121,8 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
     if raw.get("isolation_note"):
         output_lines.append(f"Isolation: {raw['isolation_note']}")
     output_lines += [f"Note: {note}" for note in staged.notes]
+    if raw.get("stopped"):
+        output_lines.append(f"Note: {raw['stopped']}")
     if raw.get("grader_error"):
         output_lines.append(f"GRADER ERROR: {raw['grader_error']}")
     return clean_tree({
@@ -137,6 +139,7 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
             "isolation_note": raw.get("isolation_note", ""),
             "isolation_program": raw.get("isolation_program", ""),
             "grader_error": raw.get("grader_error"),
+            "stopped": raw.get("stopped"),
             "student_output_tail": raw.get("output_tail", "")[-2000:],
         },
     })
@@ -296,7 +299,9 @@ def write_grades_csv(path: Path, submissions: list[SubmissionResult]) -> None:
     writer.writerow(["submission", *MODULES, "total", "max_score", "status"])
     for sub in submissions:
         scores = module_scores(sub.results)
-        status = "grader_error" if sub.results["extra_data"].get("grader_error") else "graded"
+        extra = sub.results["extra_data"]
+        status = ("grader_error" if extra.get("grader_error")
+                  else "stopped" if extra.get("stopped") else "graded")
         writer.writerow([csv_cell(clean_text(sub.name)), *(_fmt(scores[m][0]) for m in MODULES),
                          _fmt(sub.score), _fmt(sub.max_score), status])
     write_private(path, handle.getvalue())

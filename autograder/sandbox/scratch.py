@@ -12,6 +12,7 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autograder.sandbox.paths import SANDBOX_CWD, WORKER_FILES, WORKER_SOURCE
 
@@ -90,17 +91,28 @@ def _has_account(uid: int) -> bool:
 
 
 # ----- scratch directories -------------------------------------------------------------
-def make_scratch(submission: Path, level: str) -> Scratch:
-    """A private copy of ``submission`` plus the worker script, owned by the worker's uid."""
+def make_scratch(submission: Path, level: str, lease: Any = None) -> Scratch:
+    """A private copy of ``submission`` plus the worker script, owned by the worker's uid.
+
+    With a ``lease`` (see ``sandbox.lease``) the tree lives in the lease's directory and
+    the marker and uid are the lease's: whoever holds the lease cleans up, even if this
+    process dies. Without one, the scratch claims its own uid (released by
+    ``release_scratch``).
+    """
     if level not in LEVELS:
         raise ValueError(f"unknown isolation level {level!r}")
-    base = Path(tempfile.mkdtemp(prefix="dltips-session-"))
+    parent = None if lease is None else str(lease.directory)
+    base = Path(tempfile.mkdtemp(prefix="dltips-session-", dir=parent))
+    marker = os.urandom(12).hex() if lease is None else lease.marker
     scratch = Scratch(base=base, cwd=base / "submission", worker_dir=base / "worker",
-                      level=level, marker=os.urandom(12).hex())
+                      level=level, marker=marker)
     try:
         if os.geteuid() == 0 and level in ("bwrap", "user"):
-            scratch.uid, scratch.claim = allocate_uid()
-            scratch.gid = scratch.uid
+            if lease is not None and lease.uid is not None:
+                scratch.uid, scratch.gid = lease.uid, lease.gid
+            else:
+                scratch.uid, scratch.claim = allocate_uid()
+                scratch.gid = scratch.uid
         # 0711: the worker's uid may pass through to its own directory, never list ours.
         os.chmod(base, 0o711)
         install_worker_files(scratch.worker_dir)

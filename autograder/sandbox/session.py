@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.sandbox.launch import Launch, Limits, build_launch
+from autograder.sandbox.lease import Lease
 from autograder.sandbox.levels import resolve_isolation
 from autograder.sandbox.paths import PRIVATE_DIRS, protect_private_dirs
 from autograder.sandbox.reaping import kill_worker
@@ -338,13 +339,16 @@ class StudentSession:
                  call_timeout: float = 10.0, wall_cap: float = 120.0,
                  memory_limit: int = 1536 * 2**20, output_limit: int = 8192,
                  flood_limit: int = DEFAULT_FLOOD_LIMIT,
-                 private_dirs: tuple[str | Path, ...] | None = None) -> None:
+                 private_dirs: tuple[str | Path, ...] | None = None,
+                 lease: Lease | None = None) -> None:
         """Copy the submission and choose the isolation level; no worker starts yet.
 
         Added keywords: ``flood_limit`` (bytes of output one call may print before it fails
         with kind 'output_flood') and ``private_dirs`` (directories made unreadable to a
         dedicated worker uid; default: the repository's solutions, hidden suites and
-        references).
+        references) and ``lease`` (the directory, marker and uid to use, held by a
+        process that outlives this one and sweeps them whatever happens here; see
+        ``autograder.sandbox.lease``).
         """
         submission = Path(submission_dir)
         if submission.is_symlink():  # it could lead to the solutions or another student
@@ -364,7 +368,7 @@ class StudentSession:
         self._tail = _Tail(self.output_limit)
         self._import_failures: dict[str, StudentError] = {}
         self._next_id = 0
-        scratch = make_scratch(submission, choice.level)
+        scratch = make_scratch(submission, choice.level, lease)
         self.copy_warnings: list[str] = list(scratch.warnings)
         if scratch.uid is not None:  # a dedicated uid: "other" permissions now matter
             dirs = PRIVATE_DIRS if private_dirs is None else private_dirs
