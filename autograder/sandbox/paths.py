@@ -3,11 +3,15 @@ runs, the grader's private paths it must never see, and the search bits it needs
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
+import json
 import os
 import shutil
 import site
 import stat
 import sys
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +29,11 @@ WORKER_FILES = ("server.py", "protocol.py")
 # the mistake models (they name what the tests look for). Named by path, not imported:
 # the sandbox knows nothing of the course material but where it lies.
 COURSE_DIR = PACKAGE_DIR / "course"
-PRIVATE_DIRS = (REPO_ROOT / "solutions", COURSE_DIR / "suites" / "hidden",
-                COURSE_DIR / "references", REPO_ROOT / "tests", COURSE_DIR / "samples",
-                COURSE_DIR / "mistakes.py")
+PRIVATE_RELATIVE = ("solutions", "autograder/course/suites/hidden",
+                    "autograder/course/references", "tests", "autograder/course/samples",
+                    "autograder/course/mistakes.py")
+PRIVATE_DIRS = tuple(REPO_ROOT / relative for relative in PRIVATE_RELATIVE)
+DISTRIBUTION = "dltips"
 # How the worker sees its world under bwrap, and what it may run.
 SANDBOX_CWD = "/submission"
 SANDBOX_WORKER = "/opt/dltips-worker"
@@ -143,10 +149,66 @@ def grant_traverse(paths: Iterable[Path] | None = None) -> list[Path]:
     return changed
 
 
-def protect_private_dirs(dirs: Iterable[Path] = PRIVATE_DIRS) -> list[Path]:
-    """chmod go-rwx on the grader's private directories (that exist and are ours)."""
+def private_paths() -> list[Path]:
+    """Everything private to the grader that another uid could otherwise read.
+
+    The secrets of this checkout (PRIVATE_DIRS) and their history: the repository's git
+    metadata holds every version of the solutions, hidden suites and Keras cache, and a
+    worktree's ``.git`` file names the main repository's. The same again for every other
+    checkout this Python's ``dltips`` is installed from in editable mode: its finder in
+    site-packages, world-readable, tells any process where that checkout is.
+    """
+    found: list[Path] = []
+    for root in dict.fromkeys([REPO_ROOT, *editable_checkouts()]):
+        found += [root / relative for relative in PRIVATE_RELATIVE]
+        found += git_dirs(root)
+    return list(dict.fromkeys(found))
+
+
+@functools.cache
+def editable_checkouts() -> tuple[Path, ...]:
+    """Source folders of editable installs of this distribution (PEP 610 direct_url)."""
+    checkouts = []
+    for dist in importlib.metadata.distributions():
+        if (dist.metadata["Name"] or "").lower() != DISTRIBUTION:
+            continue
+        try:
+            direct = json.loads(dist.read_text("direct_url.json") or "{}")
+        except ValueError:
+            continue
+        url = direct.get("url", "") if isinstance(direct, dict) else ""
+        if url.startswith("file://") and (direct.get("dir_info") or {}).get("editable"):
+            checkouts.append(Path(urllib.parse.unquote(url.removeprefix("file://"))))
+    return tuple(checkouts)
+
+
+def git_dirs(root: Path) -> list[Path]:
+    """The git metadata of the checkout at ``root``: ``.git`` itself or, for a worktree
+    (a ``.git`` file), the folder it names and the main repository's common folder."""
+    dot_git = root / ".git"
+    if dot_git.is_dir() and not dot_git.is_symlink():
+        return [dot_git]
+    try:
+        line = dot_git.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return []
+    if not line.startswith("gitdir:"):
+        return []
+    gitdir = (root / line.removeprefix("gitdir:").strip()).resolve()
+    found = [gitdir]
+    try:
+        common = (gitdir / (gitdir / "commondir").read_text(encoding="utf-8").strip())
+        found.append(common.resolve())
+    except OSError:
+        pass
+    return found
+
+
+def protect_private_dirs(dirs: Iterable[Path] | None = None) -> list[Path]:
+    """chmod go-rwx on the grader's private directories (default: ``private_paths()``)
+    that exist and are ours; returns those now private."""
     done = []
-    for path in dirs:
+    for path in private_paths() if dirs is None else dirs:
         path = Path(path)
         try:
             info = path.lstat()

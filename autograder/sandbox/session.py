@@ -30,7 +30,7 @@ from typing import Any
 from autograder.sandbox.launch import Launch, Limits, build_launch
 from autograder.sandbox.lease import Lease
 from autograder.sandbox.levels import resolve_isolation
-from autograder.sandbox.paths import PRIVATE_DIRS, protect_private_dirs
+from autograder.sandbox.paths import protect_private_dirs
 from autograder.sandbox.reaping import kill_worker
 from autograder.sandbox.scratch import Scratch, make_scratch, release_scratch
 from autograder.sandbox.worker import protocol
@@ -345,8 +345,8 @@ class StudentSession:
 
         Added keywords: ``flood_limit`` (bytes of output one call may print before it fails
         with kind 'output_flood') and ``private_dirs`` (directories made unreadable to a
-        dedicated worker uid; default: the repository's solutions, hidden suites and
-        references) and ``lease`` (the directory, marker and uid to use, held by a
+        dedicated worker uid; default: ``paths.private_paths()``, the repository's
+        secrets and its git history) and ``lease`` (the directory, marker and uid to use, held by a
         process that outlives this one and sweeps them whatever happens here; see
         ``autograder.sandbox.lease``).
         """
@@ -371,8 +371,8 @@ class StudentSession:
         scratch = make_scratch(submission, choice.level, lease)
         self.copy_warnings: list[str] = list(scratch.warnings)
         if scratch.uid is not None:  # a dedicated uid: "other" permissions now matter
-            dirs = PRIVATE_DIRS if private_dirs is None else private_dirs
-            protect_private_dirs(Path(d) for d in dirs)
+            protect_private_dirs(None if private_dirs is None
+                                 else [Path(d) for d in private_dirs])
         self._limits = Limits(
             memory=self.memory_limit, nproc=64 if scratch.uid is not None else None,
             cpu=int(self.wall_cap) + 60)
