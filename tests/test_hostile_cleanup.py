@@ -21,6 +21,7 @@ from autograder.grading import report
 from autograder.grading.engine import GradeOptions, grade_submission
 from autograder.sandbox import levels, paths, reaping
 from autograder.sandbox.scratch import remove_tree
+from autograder.sandbox.session import StudentSession
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 
@@ -106,3 +107,19 @@ def test_a_killed_runner_leaves_nothing_and_keeps_finished_tests(level, private_
     assert "wall_cap" in kinds
     assert processes_with(marker) == []
     assert leftovers(private_tmp) == []
+
+
+def test_close_removes_any_tree_the_student_made(tmp_path):
+    """A 1500-deep chain of folders (made at import by the same hostile module) once made
+    shutil.rmtree raise RecursionError in close(), leaving the copy and the uid claim."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    shutil.copy2(HOSTILE / "outlive_runner" / "losses.py", sub / "losses.py")
+    session = StudentSession(sub, isolation="none", call_timeout=10)
+    try:
+        assert session.import_status("losses") is None
+        base = session._res.scratch.base
+        assert (session._res.scratch.cwd / "d" / "d" / "d").is_dir()
+    finally:
+        session.close()
+    assert not base.exists()

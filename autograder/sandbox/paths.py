@@ -4,7 +4,6 @@ runs, the grader's private paths it must never see, and the search bits it needs
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import json
 import os
 import shutil
@@ -169,12 +168,14 @@ def private_paths() -> list[Path]:
 def editable_checkouts() -> tuple[Path, ...]:
     """Source folders of editable installs of this distribution (PEP 610 direct_url)."""
     checkouts = []
-    for dist in importlib.metadata.distributions():
-        if (dist.metadata["Name"] or "").lower() != DISTRIBUTION:
-            continue
+    # Only this distribution's records, found directly (importlib.metadata would read
+    # the metadata of every installed distribution: ~0.1 s per grading process).
+    records = [record for entry in sys.path if os.path.isdir(entry)
+               for record in Path(entry).glob(f"{DISTRIBUTION}-*.dist-info/direct_url.json")]
+    for record in records:
         try:
-            direct = json.loads(dist.read_text("direct_url.json") or "{}")
-        except ValueError:
+            direct = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
             continue
         url = direct.get("url", "") if isinstance(direct, dict) else ""
         if url.startswith("file://") and (direct.get("dir_info") or {}).get("editable"):
