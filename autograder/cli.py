@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -123,7 +124,7 @@ def _options(args: argparse.Namespace, suite: str, modules: tuple[str, ...] = ()
 def cmd_grade(args: argparse.Namespace) -> int:
     gradable = 0
     for path in args.submissions:
-        if not path.exists():
+        if not os.path.lexists(path):  # a dangling link is a submission (graded as empty)
             raise UsageFailure(f"{path}: no such file or directory")
         try:
             gradable += bool(probe(path))
