@@ -1,0 +1,1 @@
+"""Course delivery: what carries the unit to students (teaching notebooks and their runtime)."""
