@@ -27,8 +27,9 @@ Grading from grade cells (every mode): ``visible_check`` runs the public suite (
 both through the engine (``autograder.engine.grade_submission``), so student code runs in the
 sandbox there too. Each suite runs at most once per notebook kernel and content of the
 module files: the result is cached under a hash of the staged files and shared by every
-grade cell of the notebook (one run covers all modules the notebook grades). Under
-autograde both runs start in the background as soon as ``setup_notebook`` returns.
+grade cell of the notebook (one run covers all modules the notebook grades). The visible
+run starts in the background as soon as ``setup_notebook`` returns, and under autograde the
+hidden run too, so they overlap with the figure cells.
 
 Limits: a grading run takes at most the engine's ``WALL_CAP + 60`` seconds (180 s by
 default); the nbgrader cell timeout (``c.Execute.timeout``) must be at least that, or the
@@ -170,14 +171,15 @@ def setup_notebook(*modules: str, graded: tuple[str, ...] | list[str] | None = N
     else:
         handles = {name: _load_direct(where, name) for name in modules}
     _Current.notebook = Notebook(where, handles, graded, sandboxed)
-    if sandboxed:
-        _prefetch(graded, where)
+    # The runs the grade cells will need start now and overlap with the figure cells; the
+    # hidden suite only under autograde (student notebooks have no hidden cells).
+    _prefetch(graded, where, ("public", "hidden") if sandboxed else ("public",))
     return _Current.notebook
 
 
-def _prefetch(graded: tuple[str, ...], folder: Path) -> None:
-    """Start both grading runs now, so they overlap with the figure cells (autograde)."""
-    for suite in ("public", "hidden"):
+def _prefetch(graded: tuple[str, ...], folder: Path, suites: tuple[str, ...]) -> None:
+    """Start grading runs in the background; a failure here is reported by the grade cell."""
+    for suite in suites:
         try:
             _suite_future(suite, graded, folder)
         except Exception:  # noqa: BLE001 - the grade cell retries and says why
@@ -489,7 +491,11 @@ def _failure_kind_text(kind: str) -> str:
 
 
 def _one_line(error: BaseException | str) -> str:
-    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    """A reason on one line of at most 300 characters (our own reasons without a type)."""
+    if isinstance(error, (str, _GradingUnavailable)):
+        text = str(error)
+    else:
+        text = f"{type(error).__name__}: {error}"
     text = " ".join(str(text).split())
     return text if len(text) <= 300 else text[:297] + "..."
 
