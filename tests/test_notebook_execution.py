@@ -17,47 +17,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from helpers_notebooks import execute, hidden_scores, is_grade_code, outputs
 
 from autograder.contract import MODULES, REPO_ROOT
 from autograder.delivery import student_notebooks
 
 SOURCES = student_notebooks.source_notebooks()
 TOTAL_POINTS = 80.0
-CELL_TIMEOUT = 300
-
-
-def execute(notebook_path: Path, folder: Path, *, autograde: bool) -> nbformat.NotebookNode:
-    """Run every cell of a notebook in a python3 kernel whose working directory is
-    ``folder``; the kernel imports this checkout's ``autograder``."""
-    notebook = nbformat.read(notebook_path, as_version=4)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTHONPATH", str(REPO_ROOT))
-        patch.delenv("MPLBACKEND", raising=False)
-        if autograde:
-            patch.setenv("NBGRADER_EXECUTION", "autograde")
-        else:
-            patch.delenv("NBGRADER_EXECUTION", raising=False)
-        NotebookClient(notebook, kernel_name="python3", timeout=CELL_TIMEOUT,
-                       allow_errors=True, resources={"metadata": {"path": str(folder)}}
-                       ).execute()
-    return notebook
-
-
-def outputs(notebook, kind: str, name: str | None = None) -> list[tuple[str, dict]]:
-    return [(cell.id, out) for cell in notebook.cells if cell.cell_type == "code"
-            for out in cell.outputs if out.output_type == kind
-            and (name is None or out.get("name") == name)]
-
-
-def hidden_scores(notebook) -> dict[str, float]:
-    """grade cell id -> the float its last expression evaluated to."""
-    scores = {}
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
-            (result,) = [out for out in cell.outputs if out.output_type == "execute_result"]
-            scores[cell.id] = float(result.data["text/plain"])
-    return scores
 
 
 def course_folder(root: Path) -> Path:
@@ -108,11 +74,11 @@ def test_reference_runs_without_error_or_stderr_and_draws_its_figures(reference_
 def test_reference_scores_every_point_in_every_hidden_cell(reference_runs, mode):
     total = 0.0
     for name, notebook in reference_runs[mode].items():
-        for cell in notebook.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("grade") and cell.cell_type == "code":
-                assert hidden_scores(notebook)[cell.id] == meta["points"], (name, cell.id)
-                total += meta["points"]
+        scores = hidden_scores(notebook)
+        for cell in filter(is_grade_code, notebook.cells):
+            points = cell.metadata["nbgrader"]["points"]
+            assert scores[cell.id] == points, (name, cell.id)
+            total += points
     assert total == TOTAL_POINTS
 
 
@@ -129,9 +95,7 @@ def test_stubs_under_autograde_score_zero_with_no_kernel_error(stub_runs):
 def test_students_see_their_checks_fail_and_a_line_per_missing_function(student_runs):
     for name, notebook in student_runs.items():
         assert outputs(notebook, "stream", "stderr") == [], name
-        grade_cells = {cell.id for cell in notebook.cells
-                       if cell.metadata.get("nbgrader", {}).get("grade")
-                       and cell.cell_type == "code"}
+        grade_cells = {cell.id for cell in filter(is_grade_code, notebook.cells)}
         errors = outputs(notebook, "error")
         assert {cell_id for cell_id, _ in errors} == grade_cells, name
         assert {out.ename for _, out in errors} == {"AssertionError"}, name
