@@ -104,6 +104,15 @@ def test_direct_mode_reloads_an_edited_module_on_setup(tmp_path):
     assert notebook.setup_notebook("losses", folder=folder).losses.pid() == 2
 
 
+@pytest.mark.parametrize("sandboxed", [False, True], ids=["direct", "sandboxed"])
+def test_a_module_may_import_its_neighbour(tmp_path, monkeypatch, sandboxed):
+    if sandboxed:
+        _autograde(monkeypatch)
+    folder = _folder(tmp_path, losses="def pid():\n    return 3\n",
+                     dropout="import losses\n\n\ndef twice():\n    return 2 * losses.pid()\n")
+    assert notebook.setup_notebook("dropout", folder=folder).dropout.twice() == 6
+
+
 def test_rng_gives_the_same_numbers_in_both_modes(tmp_path, monkeypatch):
     folder = _folder(tmp_path, losses=PROBE_LOSSES)
     nb = notebook.setup_notebook("losses", folder=folder)

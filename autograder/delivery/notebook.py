@@ -169,6 +169,8 @@ def setup_notebook(*modules: str, graded: tuple[str, ...] | list[str] | None = N
     if sandboxed:
         handles = _sandboxed_handles(where, modules)
     else:
+        for name in CONTRACT:  # so that a module importing a neighbour gets its current file
+            sys.modules.pop(name, None)
         handles = {name: _load_direct(where, name) for name in modules}
     _Current.notebook = Notebook(where, handles, graded, sandboxed)
     # The runs the grade cells will need start now and overlap with the figure cells; the
@@ -198,8 +200,12 @@ def _check_modules(names: tuple[str, ...]) -> None:
 
 def _load_direct(folder: Path, name: str) -> Any:
     """Compile ``folder/name.py`` into a fresh module (no bytecode cache, so an edit made
-    within the same second is never masked by a stale .pyc) and register it as ``name``."""
+    within the same second is never masked by a stale .pyc) and register it as ``name``.
+
+    While it runs, ``folder`` is on ``sys.path`` so the module can import its neighbours,
+    as it can in the sandboxed worker."""
     path = folder / f"{name}.py"
+    sys.path.insert(0, str(folder))
     try:
         source = path.read_text(encoding="utf-8")
         module = ModuleType(name)
@@ -212,6 +218,8 @@ def _load_direct(folder: Path, name: str) -> Any:
         reason = _import_failure(name, error)
         print(f"⚠ {reason}")
         return _BrokenModule(name, reason)
+    finally:
+        sys.path.remove(str(folder))
     return module
 
 
