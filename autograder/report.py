@@ -21,13 +21,19 @@ KIND_ADVICE = {
     "missing_module": "The module file was not in the submission.",
     "missing_function": "The function is missing or misspelt: keep the name from the stub.",
     "syntax_error": "The module does not compile: fix the syntax error first.",
-    "import_error": "The module fails while being imported: every other test of it fails too.",
+    "import_error": "The module fails while being imported: every other test of it fails too. "
+                    "Import other exercise modules by bare name "
+                    "(`from gradient_descent import predict`).",
     "exception": "Your code raised an exception: read its message and the docstring.",
     "timeout": "Too slow or stuck: look for an endless loop; use vectorised numpy.",
     "crashed": "The process running your code died (os._exit, a crash...).",
     "memory": "Your code used too much memory: avoid building huge arrays.",
     "bad_return": "Return plain numpy arrays, numbers, strings, None, lists, tuples or dicts.",
     "wall_cap": "The whole submission used up its time budget; later tests were not run.",
+    "modified_input": "Leave the caller's data alone: write `x = x - m`, not `x -= m` "
+                      "(`np.asarray` does not copy an array that is already float64).",
+    "warning": "A numpy warning means the computation passed through inf or NaN: rewrite it "
+               "so it cannot (the docstring says how), do not just silence it.",
     "wrong_answer": "",
     "grader_error": "The grader itself failed on this test: tell your instructor.",
 }

@@ -22,8 +22,8 @@ def _forward(student, c: dict, training: bool) -> tuple:
 @pytest.mark.points(1)
 @pytest.mark.functions("batchnorm_forward")
 def test_batchnorm_forward_training(student):
-    """Training mode: normalized output (per-feature mean beta, std about gamma) and the
-    running statistics moved by (1 - momentum)."""
+    """Training mode: the normalized output (its per-feature mean is beta) and the running
+    statistics moved by (1 - momentum)."""
     c = case("bn")
     out, rm, rv, _ = _forward(student, c, True)
     out = as_array(out, "out", c["x"].shape)
