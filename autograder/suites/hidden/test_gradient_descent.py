@@ -9,6 +9,7 @@ import pytest
 
 from autograder import mistakes
 from autograder.references import cases
+from autograder.references.generate import tolerance
 from autograder.suites import as_array, named, unpack
 from autograder.suites.hidden import ATOL, RTOL, check_keras
 from autograder.testing import check_close, check_equal, forbid_warnings
@@ -55,7 +56,8 @@ def _gd_args(c: dict) -> tuple[tuple, dict]:
     return (c["X"], c["y"], c["learning_rate"], c["epochs"]), kwargs
 
 
-def _check_gd_case(student, reference, keras_refs, name: str) -> None:
+def _check_gd_case(student, reference, keras_refs, name: str) -> tuple:
+    """The run vs the float64 reference (tight) and vs Keras (at the case's tolerance)."""
     c = cases.get(name)
     args, kwargs = _gd_args(c)
     got = unpack(student.gradient_descent(*args, **kwargs), 3, "gradient_descent")
@@ -66,6 +68,7 @@ def _check_gd_case(student, reference, keras_refs, name: str) -> None:
                     "gradient_descent", lambda m: named(RUN, m(*args, **kwargs))))
     for value, field in zip(got, ("w", "b", "history"), strict=True):
         check_keras(f"{field} of case {name}", value, keras_refs, name, field)
+    return got
 
 
 @pytest.mark.points(1.5)
@@ -80,9 +83,18 @@ def test_gradient_descent_matches_keras_fit(student, reference, keras_refs):
 @pytest.mark.points(1)
 @pytest.mark.functions("gradient_descent")
 def test_gradient_descent_slow_and_diverging(student, reference, keras_refs):
-    """gradient_descent with a too small and a too large learning rate (a growing loss)."""
-    for name in ("gd_slow", "gd_diverge"):
-        _check_gd_case(student, reference, keras_refs, name)
+    """gradient_descent with a too small learning rate, and with a too large one: the loss
+    grows every epoch, by Keras's factors, to Keras's magnitudes."""
+    _check_gd_case(student, reference, keras_refs, "gd_slow")
+    c = cases.get("gd_diverge")
+    history = as_array(_check_gd_case(student, reference, keras_refs, "gd_diverge")[2],
+                       "history", (c["epochs"],))
+    check_equal(f"the loss grows every epoch at learning_rate {c['learning_rate']}",
+                bool(np.all(np.diff(history) > 0)), True)
+    keras_history = keras_refs["gd_diverge/history"]
+    rtol, _ = tolerance("gd_diverge", "history")
+    check_close("the loss's growth factor per epoch vs Keras", history[1:] / history[:-1],
+                keras_history[1:] / keras_history[:-1], rtol=2 * rtol)
 
 
 @pytest.mark.points(0.5)
