@@ -21,7 +21,9 @@ same thing as Keras's ``momentum=0.9``.)
 
 Both functions accept array-likes and never modify their inputs (the grader checks it):
 the new running statistics are NEW arrays, never ``running_mean`` updated in place. The
-one exception is ``cache``, your own object: ``batchnorm_backward`` may change it.
+one exception is ``cache``, your own object: ``batchnorm_backward`` may change it. To
+reuse a function of another exercise module, import it by its bare module name (see
+``assignments/__init__.py``).
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ the lecture's ``keep_prob=0.7`` is ``rate=0.3`` today.
 Both functions accept array-likes and never modify their inputs (the grader checks that
 every argument comes back unchanged). Where a docstring promises "no warnings", the grader
 runs the function under numpy's default error settings and fails it on any warning.
+To reuse a function of another exercise module, import it by its bare module name (see
+``assignments/__init__.py``).
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ divides by 1 there, so new data becomes ``x - x_min``. ``standardize`` follows K
 
 Every function accepts array-likes of shape (N, D) (statistics are per column), never
 modifies its inputs (the grader checks that every argument comes back unchanged), and
-returns float64 arrays.
+returns float64 arrays. To reuse a function of another exercise module, import it by its
+bare module name (see ``assignments/__init__.py``).
 """
 
 from __future__ import annotations

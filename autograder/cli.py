@@ -17,13 +17,13 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from autograder.contract import MODULES, REPO_ROOT
 from autograder.engine import GradeOptions, SubmissionResult, clean_output_dir, grade_many
 from autograder.report import VISIBILITIES
 from autograder.runner import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
 from autograder.staging import StagingError, probe
+from autograder.terminal import check_report, class_table, columns_legend
 
 console = Console()
 err_console = Console(stderr=True)
@@ -152,7 +152,9 @@ def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, job
         task = progress.add_task("grading", total=len(sources))
         results = grade_many(sources, out, options, jobs,
                              on_done=lambda r: progress.advance(task))
-    _print_class_table(results)
+    if results:
+        console.print(class_table(results))
+        console.print(columns_legend())
     _print_hardest_functions(results)
     errors = [r.name for r in results if r.results["extra_data"].get("grader_error")]
     console.print(f"Isolation: {_isolation_line(results)}")
@@ -193,42 +195,6 @@ def _print_hardest_functions(results: list[SubmissionResult], count: int = 5) ->
             f"{name} {100 * rate:.0f}%" for name, rate in rates if rate < 1.0))
 
 
-SHORT_NAMES = {"losses": "loss", "gradient_descent": "gd", "normalization": "norm",
-               "regularization": "reg", "dropout": "drop", "optimizers": "optim",
-               "batchnorm": "bn"}
-
-
-def _print_class_table(results: list[SubmissionResult]) -> None:
-    """One row per submission; module columns show points, their maxima in the header."""
-    from autograder.report import module_scores
-
-    if not results:
-        return
-    maxima = {m: max(module_scores(r.results)[m][1] for r in results) for m in MODULES}
-    table = Table(title="Scores")
-    table.add_column("submission", style="bold", no_wrap=True, overflow="fold")
-    for module in MODULES:
-        table.add_column(f"{SHORT_NAMES[module]}\n/{maxima[module]:g}", justify="right")
-    total_max = max(r.max_score for r in results)
-    table.add_column(f"total\n/{total_max:g}", justify="right", style="bold")
-    for result in sorted(results, key=lambda r: r.name):
-        scores = module_scores(result.results)
-        cells = [_cell(*scores[m]) for m in MODULES]
-        total = f"{result.score:g}"
-        if result.results["extra_data"].get("grader_error"):
-            total += " [red]grader error[/]"
-        table.add_row(result.name, *cells, total)
-    console.print(table)
-    console.print("Columns: " + ", ".join(f"{v} = {k}" for k, v in SHORT_NAMES.items()))
-
-
-def _cell(score: float, maximum: float) -> str:
-    if maximum == 0:
-        return "-"
-    color = "green" if score == maximum else "red" if score == 0 else "yellow"
-    return f"[{color}]{score:g}[/]"
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from autograder.engine import grade_submission
 
@@ -240,8 +206,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageFailure(f"{path}: no such folder (run from your project folder or "
                            "pass --path)")
     result = grade_submission(path, _options(args, "public", tuple(args.modules)))
-    _print_check_table(result)
-    return 0
+    console.print(check_report(result))
+    # As pytest: 0 only when every check passed, so scripts and classroom CI can use it.
+    complete = not result.results["extra_data"].get("grader_error")
+    return 0 if complete and result.score == result.max_score > 0 else 1
 
 
 def _default_assignments_dir() -> Path:
@@ -250,26 +218,6 @@ def _default_assignments_dir() -> Path:
     if not (here / "assignments").is_dir() and any((here / f"{m}.py").exists() for m in MODULES):
         return here
     return here / "assignments"
-
-
-def _print_check_table(result: SubmissionResult) -> None:
-    table = Table(title=f"dltips check: {result.score:g} / {result.max_score:g} points",
-                  show_lines=True)
-    for column in ("test", "points", "result"):
-        table.add_column(column)
-    for test in result.results["tests"]:
-        ok = test["status"] == "passed"
-        verdict = "[green]passed[/]" if ok else f"[red]failed[/]\n{_escape(test['output'])}"
-        table.add_row(test["name"], f"{test['score']:g}/{test['max_score']:g}", verdict)
-    console.print(table)
-    if result.results["extra_data"].get("grader_error"):
-        console.print(f"[red]{result.results['extra_data']['grader_error']}[/]")
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def cmd_release(args: argparse.Namespace) -> int:

@@ -32,6 +32,7 @@ __all__ = [
     "check_raises",
     "describe_difference",
     "forbid_warnings",
+    "prerequisite",
 ]
 
 # ---------------------------------------------------------------------------------------
@@ -49,6 +50,7 @@ class StudentCallFailed(pytest.fail.Exception):  # type: ignore[name-defined,mis
     def __init__(self, error: StudentError) -> None:
         super().__init__(error.message, pytrace=False)
         self.kind = error.kind
+        self.error = error
 
 
 class StudentFunction:
@@ -93,6 +95,23 @@ def forbid_warnings(what: str) -> Iterator[None]:
         yield
     finally:
         _NO_WARNINGS.reset(token)
+
+
+@contextmanager
+def prerequisite(function: str, needed: str, what: str) -> Iterator[None]:
+    """Calls inside the block only prepare the check of ``function`` with ``what`` from the
+    student's ``needed`` (e.g. batch norm's cache from the forward pass). If they fail, the
+    test fails saying that ``function`` could not be checked and why, instead of showing
+    ``needed``'s own failure (and its stub's hint) as if it were ``function``'s."""
+    lead = f"`{function}` could not be checked: it needs {what} from your `{needed}`"
+    try:
+        yield
+    except StudentCallFailed as failed:
+        why = ("which is not implemented yet (it raises NotImplementedError)"
+               if failed.kind == "not_implemented" else f"which failed: {failed.error.message}")
+        raise StudentCallFailed(StudentError(failed.kind, f"{lead}, {why}")) from None
+    except AssertionError as error:  # e.g. a tuple of the wrong length
+        raise AssertionError(f"{lead}, whose result was unusable: {error}") from None
 
 
 def modified_input(function: str, outcome: CallOutcome) -> StudentError | None:

@@ -7,7 +7,7 @@ import pytest
 
 from autograder.suites import as_array, unpack
 from autograder.suites.public import case, hint
-from autograder.testing import check_close, check_equal
+from autograder.testing import check_close, check_equal, prerequisite
 
 pytestmark = pytest.mark.module("batchnorm")
 
@@ -54,7 +54,8 @@ def test_batchnorm_forward_inference(student):
 def test_batchnorm_backward(student):
     """Backward from your own training-mode cache: dbeta = sum(dout), and dx, dgamma."""
     c = case("bn")
-    cache = _forward(student, c, True)[3]
+    with prerequisite("batchnorm_backward", "batchnorm_forward", "the cache"):
+        cache = _forward(student, c, True)[3]
     dx, dgamma, dbeta = unpack(student.batchnorm_backward(c["dout"], cache), 3,
                                "batchnorm_backward")
     with hint("dbeta = dout.sum(axis=0); dgamma = (dout * x_hat).sum(axis=0)."):
