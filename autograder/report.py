@@ -205,32 +205,13 @@ def class_pass_rates(submissions: list[SubmissionResult]) -> dict[str, float]:
 
 
 def write_summary_figure(path: Path, submissions: list[SubmissionResult]) -> None:
-    """Score distribution and per-function pass rates, one figure for the instructor."""
-    import matplotlib
+    """Score distribution and per-function pass rates, one figure for the instructor.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    (``engine.grade_many`` prepares the figure while it grades; see ``summary_figure``.)
+    """
+    from autograder.summary_figure import SummaryFigure
 
-    rates = class_pass_rates(submissions)
-    percents = [100 * s.score / s.max_score if s.max_score else 0.0 for s in submissions]
-    fig, (left, right) = plt.subplots(
-        1, 2, figsize=(13, max(5, 0.28 * len(rates) + 1.5)),
-        gridspec_kw={"width_ratios": [1, 1.4]},
-    )
-    left.hist(percents, bins=[i * 10 for i in range(11)], color="#4C72B0", edgecolor="white")
-    left.set(title=f"Score distribution ({len(submissions)} submissions)",
-             xlabel="score (% of maximum)", ylabel="submissions", xlim=(0, 100))
-    names = list(rates)[::-1]
-    values = [100 * rates[n] for n in names]
-    colors = ["#C44E52" if v < 50 else "#DD8452" if v < 80 else "#55A868" for v in values]
-    bars = right.barh(names, values, color=colors)
-    right.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=2, fontsize=7)
-    right.set(title="Pass rate per function (all tests of the function passed)",
-              xlabel="% of submissions", xlim=(0, 108))
-    right.tick_params(axis="y", labelsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    SummaryFigure(list(class_pass_rates(submissions)), len(submissions)).write(path, submissions)
 
 
 def summary_rows(submissions: list[SubmissionResult]) -> list[dict[str, Any]]:
