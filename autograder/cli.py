@@ -19,7 +19,6 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from autograder.course.contract import MODULES, REPO_ROOT
 from autograder.grading.engine import (
@@ -33,6 +32,7 @@ from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
 from autograder.grading.report import VISIBILITIES, clean_text
 from autograder.grading.results import SubmissionResult
 from autograder.grading.staging import StagingError, probe
+from autograder.grading.terminal import check_report, class_table, columns_legend
 
 console = Console()
 err_console = Console(stderr=True)
@@ -176,7 +176,9 @@ def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, job
         task = progress.add_task("grading", total=len(sources))
         results = grade_many(sources, out, options, jobs,
                              on_done=lambda r: progress.advance(task))
-    _print_class_table(results)
+    if results:
+        console.print(class_table(results))
+        console.print(columns_legend())
     _print_hardest_functions(results)
     errors = [r.name for r in results if r.results["extra_data"].get("grader_error")]
     console.print(f"Isolation: {_escape(_isolation_line(results))}")
@@ -222,42 +224,6 @@ def _print_hardest_functions(results: list[SubmissionResult], count: int = 5) ->
             f"{name} {100 * rate:.0f}%" for name, rate in rates if rate < 1.0))
 
 
-SHORT_NAMES = {"losses": "loss", "gradient_descent": "gd", "normalization": "norm",
-               "regularization": "reg", "dropout": "drop", "optimizers": "optim",
-               "batchnorm": "bn"}
-
-
-def _print_class_table(results: list[SubmissionResult]) -> None:
-    """One row per submission; module columns show points, their maxima in the header."""
-    from autograder.grading.report import module_scores
-
-    if not results:
-        return
-    maxima = {m: max(module_scores(r.results)[m][1] for r in results) for m in MODULES}
-    table = Table(title="Scores")
-    table.add_column("submission", style="bold", no_wrap=True, overflow="fold")
-    for module in MODULES:
-        table.add_column(f"{SHORT_NAMES[module]}\n/{maxima[module]:g}", justify="right")
-    total_max = max(r.max_score for r in results)
-    table.add_column(f"total\n/{total_max:g}", justify="right", style="bold")
-    for result in sorted(results, key=lambda r: r.name):
-        scores = module_scores(result.results)
-        cells = [_cell(*scores[m]) for m in MODULES]
-        total = f"{result.score:g}"
-        if result.results["extra_data"].get("grader_error"):
-            total += " [red]grader error[/]"
-        table.add_row(_escape(result.name), *cells, total)
-    console.print(table)
-    console.print("Columns: " + ", ".join(f"{v} = {k}" for k, v in SHORT_NAMES.items()))
-
-
-def _cell(score: float, maximum: float) -> str:
-    if maximum == 0:
-        return "-"
-    color = "green" if score == maximum else "red" if score == 0 else "yellow"
-    return f"[{color}]{score:g}[/]"
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from autograder.grading.engine import grade_submission
 
@@ -269,34 +235,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageFailure(f"{path}: no such folder (run from your project folder or "
                            "pass --path)")
     result = grade_submission(path, _options(args, "public", tuple(args.modules)))
-    _print_check_table(result)
-    return 0
-
-
-def _default_assignments_dir() -> Path:
-    """./assignments, or the current folder when it is the one holding the modules."""
-    here = Path.cwd()
-    if not (here / "assignments").is_dir() and any((here / f"{m}.py").exists() for m in MODULES):
-        return here
-    return here / "assignments"
-
-
-def _print_check_table(result: SubmissionResult) -> None:
-    table = Table(title=f"dltips check: {result.score:g} / {result.max_score:g} points",
-                  show_lines=True)
-    for column in ("test", "points", "result"):
-        table.add_column(column)
-    for test in result.results["tests"]:
-        ok = test["status"] == "passed"
-        verdict = "[green]passed[/]" if ok else f"[red]failed[/]\n{_escape(test['output'])}"
-        table.add_row(_escape(test["name"]), f"{test['score']:g}/{test['max_score']:g}",
-                      verdict)
-    console.print(table)
+    console.print(check_report(result))
     extra = result.results["extra_data"]
     if extra.get("isolation") not in (None, "bwrap"):  # fell back: say so, and why
         console.print(_escape(extra.get("isolation_note", "")))
-    if result.results["extra_data"].get("grader_error"):
-        console.print(f"[red]{_escape(result.results['extra_data']['grader_error'])}[/]")
+    # As pytest: 0 only when every check passed, so scripts and classroom CI can use it.
+    complete = not result.results["extra_data"].get("grader_error")
+    return 0 if complete and result.score == result.max_score > 0 else 1
 
 
 def _escape(text: str) -> str:
@@ -306,6 +251,14 @@ def _escape(text: str) -> str:
     from autograder.grading.report import clean_text
 
     return escape(clean_text(text))
+
+
+def _default_assignments_dir() -> Path:
+    """./assignments, or the current folder when it is the one holding the modules."""
+    here = Path.cwd()
+    if not (here / "assignments").is_dir() and any((here / f"{m}.py").exists() for m in MODULES):
+        return here
+    return here / "assignments"
 
 
 def cmd_release(args: argparse.Namespace) -> int:

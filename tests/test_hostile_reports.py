@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -32,7 +33,9 @@ def forged(tmp_path_factory) -> dict:
     out = root / "out"
     done = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", str(sub),
                            str(zipped), "--out", str(out)], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300,
+                          # wide enough that the class table does not wrap the name
+                          env={**os.environ, "COLUMNS": "200"})
     return {"done": done, "out": out, "name": sub.name}
 
 

@@ -29,6 +29,7 @@ from autograder.course.contract import CONTRACT, MODULES
 if TYPE_CHECKING:
     from autograder.grading.results import SubmissionResult
     from autograder.grading.staging import StagedSubmission
+    from autograder.grading.summary_figure import SummaryFigure
 
 # What to do about each kind of failure, said once per test in the feedback.
 KIND_ADVICE = {
@@ -36,13 +37,19 @@ KIND_ADVICE = {
     "missing_module": "The module file was not in the submission.",
     "missing_function": "The function is missing or misspelt: keep the name from the stub.",
     "syntax_error": "The module does not compile: fix the syntax error first.",
-    "import_error": "The module fails while being imported: every other test of it fails too.",
+    "import_error": "The module fails while being imported: every other test of it fails too. "
+                    "Import other exercise modules by bare name "
+                    "(`from gradient_descent import predict`).",
     "exception": "Your code raised an exception: read its message and the docstring.",
     "timeout": "Too slow or stuck: look for an endless loop; use vectorised numpy.",
     "crashed": "The process running your code died (os._exit, a crash...).",
     "memory": "Your code used too much memory: avoid building huge arrays.",
     "bad_return": "Return plain numpy arrays, numbers, strings, None, lists, tuples or dicts.",
     "wall_cap": "The whole submission used up its time budget; later tests were not run.",
+    "modified_input": "Leave the caller's data alone: write `x = x - m`, not `x -= m` "
+                      "(`np.asarray` does not copy an array that is already float64).",
+    "warning": "A numpy warning means the computation passed through inf or NaN: rewrite it "
+               "so it cannot (the docstring says how), do not just silence it.",
     "wrong_answer": "",
     "grader_error": "The grader itself failed on this test: tell your instructor.",
 }
@@ -285,11 +292,13 @@ def _fmt(value: float) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-def write_class_outputs(out_dir: Path, submissions: list[SubmissionResult]) -> None:
-    """grades.csv and summary.png in ``out_dir`` (owner-only, like every output)."""
+def write_class_outputs(out_dir: Path, submissions: list[SubmissionResult],
+                        figure: SummaryFigure | None = None) -> None:
+    """grades.csv and summary.png in ``out_dir`` (owner-only, like every output);
+    ``figure``: one prepared while the class was graded (``SummaryFigure.start``)."""
     private_dir(out_dir)
     write_grades_csv(out_dir / GRADES_CSV, submissions)
-    write_summary_figure(out_dir / SUMMARY_PNG, submissions)
+    write_summary_figure(out_dir / SUMMARY_PNG, submissions, figure)
 
 
 def write_grades_csv(path: Path, submissions: list[SubmissionResult]) -> None:
@@ -318,35 +327,16 @@ def class_pass_rates(submissions: list[SubmissionResult]) -> dict[str, float]:
     return {tag: counts[tag][0] / counts[tag][1] for tag in order if counts[tag][1]}
 
 
-def write_summary_figure(path: Path, submissions: list[SubmissionResult]) -> None:
-    """Score distribution and per-function pass rates, one figure for the instructor."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def write_summary_figure(path: Path, submissions: list[SubmissionResult],
+                         figure: SummaryFigure | None = None) -> None:
+    """Score distribution and per-function pass rates, one figure for the instructor
+    (owner-only). ``figure``: one ``engine.grade_many`` prepared while it graded."""
+    from autograder.grading.summary_figure import SummaryFigure
 
     rates = class_pass_rates(submissions)
+    figure = figure or SummaryFigure(list(rates), len(submissions))
     percents = [100 * s.score / s.max_score if s.max_score else 0.0 for s in submissions]
-    fig, (left, right) = plt.subplots(
-        1, 2, figsize=(13, max(5, 0.28 * len(rates) + 1.5)),
-        gridspec_kw={"width_ratios": [1, 1.4]},
-    )
-    left.hist(percents, bins=[i * 10 for i in range(11)], color="#4C72B0", edgecolor="white")
-    left.set(title=f"Score distribution ({len(submissions)} submissions)",
-             xlabel="score (% of maximum)", ylabel="submissions", xlim=(0, 100))
-    names = list(rates)[::-1]
-    values = [100 * rates[n] for n in names]
-    colors = ["#C44E52" if v < 50 else "#DD8452" if v < 80 else "#55A868" for v in values]
-    bars = right.barh(names, values, color=colors)
-    right.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=2, fontsize=7)
-    right.set(title="Pass rate per function (all tests of the function passed)",
-              xlabel="% of submissions", xlim=(0, 108))
-    right.tick_params(axis="y", labelsize=8)
-    fig.tight_layout()
-    image = io.BytesIO()
-    fig.savefig(image, format="png", dpi=110)
-    plt.close(fig)
-    write_private(path, image.getvalue())
+    write_private(path, figure.png(rates, percents))
 
 
 def summary_rows(submissions: list[SubmissionResult]) -> list[dict[str, Any]]:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import re
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 import pytest
 
-from autograder.sandbox.session import StudentError, StudentSession
+from autograder.course.contract import MAY_MODIFY
+from autograder.sandbox.session import CallOutcome, StudentError, StudentSession
 from autograder.sandbox.worker.protocol import RandomSeed
 
 __all__ = [
@@ -29,6 +32,8 @@ __all__ = [
     "check_equal",
     "check_raises",
     "describe_difference",
+    "forbid_warnings",
+    "prerequisite",
 ]
 
 # ---------------------------------------------------------------------------------------
@@ -46,19 +51,29 @@ class StudentCallFailed(pytest.fail.Exception):  # type: ignore[name-defined,mis
     def __init__(self, error: StudentError) -> None:
         super().__init__(error.message, pytrace=False)
         self.kind = error.kind
+        self.error = error
 
 
 class StudentFunction:
-    """One contract function of the submission, callable like the real thing."""
+    """One contract function of the submission, callable like the real thing.
+
+    Besides failing on a broken call, it enforces two promises of the docstrings on every
+    call, from the facts the worker reports: no argument is changed in place (except those
+    in ``contract.MAY_MODIFY``), and, inside ``forbid_warnings``, no warning is raised.
+    """
 
     def __init__(self, session: StudentSession, module: str, name: str) -> None:
         self.session, self.module, self.name = session, module, name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return self.session.call(self.module, self.name, *args, **kwargs)
+            outcome = self.session.call_outcome(self.module, self.name, *args, **kwargs)
         except StudentError as error:
             raise StudentCallFailed(error) from None
+        breach = modified_input(self.name, outcome) or raised_warning(self.name, outcome)
+        if breach is not None:
+            raise StudentCallFailed(breach)
+        return outcome.value
 
     def call_raw(self, *args: Any, **kwargs: Any) -> Any:
         """Call without turning a StudentError into a test failure."""
@@ -66,6 +81,62 @@ class StudentFunction:
 
     def __repr__(self) -> str:
         return f"<student {self.module}.{self.name}>"
+
+
+_NO_WARNINGS: ContextVar[str | None] = ContextVar("dltips_no_warnings", default=None)
+
+
+@contextmanager
+def forbid_warnings(what: str) -> Iterator[None]:
+    """Inside the block, a student call that raises a warning fails the test (kind
+    ``warning``). Use it only where the docstring promises no warnings; ``what`` names the
+    situation (``"sigmoid of [-1e4, ..., 1e4]"``) for the message."""
+    token = _NO_WARNINGS.set(what)
+    try:
+        yield
+    finally:
+        _NO_WARNINGS.reset(token)
+
+
+@contextmanager
+def prerequisite(function: str, needed: str, what: str) -> Iterator[None]:
+    """Calls inside the block only prepare the check of ``function`` with ``what`` from the
+    student's ``needed`` (e.g. batch norm's cache from the forward pass). If they fail, the
+    test fails saying that ``function`` could not be checked and why, instead of showing
+    ``needed``'s own failure (and its stub's hint) as if it were ``function``'s."""
+    lead = f"`{function}` could not be checked: it needs {what} from your `{needed}`"
+    try:
+        yield
+    except StudentCallFailed as failed:
+        why = ("which is not implemented yet (it raises NotImplementedError)"
+               if failed.kind == "not_implemented" else f"which failed: {failed.error.message}")
+        raise StudentCallFailed(StudentError(failed.kind, f"{lead}, {why}")) from None
+    except AssertionError as error:  # e.g. a tuple of the wrong length
+        raise AssertionError(f"{lead}, whose result was unusable: {error}") from None
+
+
+def modified_input(function: str, outcome: CallOutcome) -> StudentError | None:
+    """The failure for a call that changed an argument the contract says it must not."""
+    allowed = MAY_MODIFY.get(function, ())
+    for change in outcome.modified:
+        if change.argument in allowed:
+            continue
+        inside = f" (`{change.name}{change.path}` changed)" if change.path else ""
+        return StudentError("modified_input", f"`{function}` modified its argument "
+                            f"`{change.name}` in place{inside}; its docstring promises never "
+                            "to modify the inputs")
+    return None
+
+
+def raised_warning(function: str, outcome: CallOutcome) -> StudentError | None:
+    """The failure for a call that warned inside ``forbid_warnings``."""
+    what = _NO_WARNINGS.get()
+    if what is None or not outcome.warnings:
+        return None
+    first = outcome.warnings[0]
+    where = f" (at {first.where})" if first.where else ""
+    return StudentError("warning", f"`{function}` raised {first.category}: {first.message}"
+                        f"{where} for {what}; its docstring promises no warnings here")
 
 
 class ModuleProxy:

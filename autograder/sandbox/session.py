@@ -24,6 +24,7 @@ import termios
 import threading
 import time
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ from autograder.sandbox.scratch import Scratch, make_scratch, release_scratch
 from autograder.sandbox.worker import protocol
 from autograder.sandbox.worker.protocol import ProtocolError, RandomSeed
 
-__all__ = ["RandomSeed", "SandboxError", "StudentError", "StudentSession", "KINDS"]
+__all__ = ["RandomSeed", "SandboxError", "StudentError", "StudentSession", "KINDS",
+           "CallOutcome", "ModifiedInput", "RaisedWarning"]
 
 KINDS = frozenset({
     "missing_module", "missing_function", "syntax_error", "import_error", "not_implemented",
@@ -68,6 +70,39 @@ class StudentError(Exception):
 
     def __repr__(self) -> str:
         return f"StudentError({self.kind!r}, {self.message!r})"
+
+
+@dataclass(frozen=True)
+class ModifiedInput:
+    """The worker saw a call change one of its arguments in place.
+
+    ``argument`` is the argument as the grader sent it (its position, or its keyword);
+    ``name`` is what the student's function calls that parameter (for messages only);
+    ``path`` is where inside it the first change is (``"[1]"``, ``"['m']"``; ``""`` when
+    the argument itself, e.g. an array, changed).
+    """
+
+    argument: int | str
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class RaisedWarning:
+    """A warning a call raised (category name, message, ``"losses.py line 12"`` or "")."""
+
+    category: str
+    message: str
+    where: str
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """A call that returned: its value, and the facts the worker observed around it."""
+
+    value: Any
+    modified: tuple[ModifiedInput, ...] = ()
+    warnings: tuple[RaisedWarning, ...] = ()
 
 
 class SandboxError(RuntimeError):
@@ -382,8 +417,14 @@ class StudentSession:
     # ----- public API ----------------------------------------------------------------
     def call(self, module: str, function: str, *args: Any, **kwargs: Any) -> Any:
         """Run ``module.function(*args, **kwargs)`` in the worker; raises StudentError."""
+        return self.call_outcome(module, function, *args, **kwargs).value
+
+    def call_outcome(self, module: str, function: str, *args: Any,
+                     **kwargs: Any) -> CallOutcome:
+        """(Added) Like ``call``, plus what the worker observed: the arguments the call
+        changed in place and the warnings it raised. Judging them is the caller's job."""
         _check_names(module, function)
-        return self._request("call", module, function, args, kwargs)
+        return self._request("call", module, function, args, kwargs, outcome=True)
 
     def has_function(self, module: str, function: str) -> bool:
         """Whether the module imports and defines a callable ``function``."""
@@ -433,7 +474,7 @@ class StudentSession:
 
     # ----- requests ------------------------------------------------------------------
     def _request(self, op: str, module: str, function: str | None = None,
-                 args: tuple = (), kwargs: dict | None = None) -> Any:
+                 args: tuple = (), kwargs: dict | None = None, outcome: bool = False) -> Any:
         if self.closed:
             raise RuntimeError("this StudentSession is closed")
         label = f"{module}.{function}" if function else f"{module}.py"
@@ -447,10 +488,11 @@ class StudentSession:
                     **fields}
         pieces = protocol.pack(envelope, blobs)
         worker = self._ensure_worker(label)
-        return self._exchange(worker, pieces, self._next_id, label, module)
+        result = self._exchange(worker, pieces, self._next_id, label, module)
+        return result if outcome else result.value
 
     def _exchange(self, worker: _Worker, pieces: list, req_id: int, label: str,
-                  module: str) -> Any:
+                  module: str) -> CallOutcome:
         started = time.monotonic()
         wall_deadline = started + self._wall_left()
         # The budget is fixed here, from what the trusted side knows: a module this worker
@@ -492,14 +534,15 @@ class StudentSession:
         finally:
             self.wall_used += time.monotonic() - started
 
-    def _reply(self, envelope: dict, blobs: list, label: str, module: str) -> Any:
+    def _reply(self, envelope: dict, blobs: list, label: str, module: str) -> CallOutcome:
         if envelope.get("status") == "ok":
             try:
-                return protocol.decode_value(envelope.get("result"), blobs)
+                value = protocol.decode_value(envelope.get("result"), blobs)
             except ProtocolError as exc:
                 self._drop_worker()
                 raise StudentError("bad_return", f"{label} returned data that could not be "
                                    f"decoded ({exc})") from None
+            return _outcome(value, envelope.get("facts"))
         if envelope.get("status") != "error":
             raise ProtocolError("unexpected reply status")
         kind, message = envelope.get("kind"), envelope.get("message")
@@ -597,6 +640,43 @@ class StudentSession:
     def _check_wall(self, label: str) -> None:
         if self._wall_left() <= 0:
             raise self._wall_error(label)
+
+
+def _outcome(value: Any, facts: Any) -> CallOutcome:
+    """The reply's value with its facts, validated as plain data (ProtocolError if not)."""
+    if facts is None:
+        return CallOutcome(value)
+    if type(facts) is not dict:
+        raise ProtocolError("bad call facts")
+    modified = tuple(ModifiedInput(_fact_key(item.get("argument")), _fact_text(item, "name"),
+                                   _fact_text(item, "path"))
+                     for item in _fact_items(facts, "modified"))
+    raised = tuple(RaisedWarning(*(_fact_text(item, key)
+                                   for key in ("category", "message", "where")))
+                   for item in _fact_items(facts, "warnings"))
+    return CallOutcome(value, modified, raised)
+
+
+def _fact_items(facts: dict, key: str) -> list[dict]:
+    items = facts.get(key, [])
+    if type(items) is not list or len(items) > 64 or any(type(i) is not dict for i in items):
+        raise ProtocolError(f"bad call facts ({key})")
+    return items
+
+
+def _fact_key(value: Any) -> int | str:
+    if type(value) is int:
+        return value
+    if type(value) is str:
+        return value[:100]
+    raise ProtocolError("bad call facts (argument)")
+
+
+def _fact_text(item: dict, key: str) -> str:
+    value = item.get(key)
+    if type(value) is not str:
+        raise ProtocolError(f"bad call facts ({key})")
+    return _clip(value, 300)
 
 
 def _next_phase(phase: str, event: Any) -> str:
