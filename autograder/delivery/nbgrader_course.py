@@ -162,6 +162,10 @@ c.Autograde.autograde_preprocessors = [
 # from sys.path: no cell can import a student module by accident.
 c.Execute.kernel_name = "python3"
 c.Execute.timeout = {CELL_TIMEOUT}
+# nbgrader fails a whole submission when the kernel is slow to start or its output lags
+# the reply by more than iopub_timeout (4 s by default): both happen on a loaded machine.
+c.Execute.startup_timeout = 120
+c.Execute.iopub_timeout = 60
 c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:",
                              "--IPKernelApp.exec_lines=" + {KERNEL_PATH_LINE!r}]
 
