@@ -52,7 +52,7 @@ def mse_loss_and_grads(
     - dw: float64 array of shape (D,).
     - db: Python float.
     """
-    raise NotImplementedError('mse_loss_and_grads: r = predict(X, w, b) - y; then loss, dw and db are one line each.')
+    raise NotImplementedError('mse_loss_and_grads: compute the residuals once and reuse them for the loss and both gradients.')
 
 
 def gradient_descent(
@@ -88,7 +88,7 @@ def gradient_descent(
     - b: final bias, Python float.
     - history: float64 array of shape (epochs,).
     """
-    raise NotImplementedError('gradient_descent: loop `epochs` times: loss, dw, db = mse_loss_and_grads(...); record loss; step.')
+    raise NotImplementedError('gradient_descent: reuse mse_loss_and_grads; record each loss BEFORE its update; never modify w0 in place.')
 
 
 def least_squares(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, float]:
@@ -103,7 +103,7 @@ def least_squares(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, float]:
 
     Returns a tuple ``(w, b)``: w float64 (D,), b Python float.
     """
-    raise NotImplementedError('least_squares: A = np.column_stack([X, np.ones(N)]); theta = np.linalg.lstsq(A, y, rcond=None)[0].')
+    raise NotImplementedError('least_squares: the bias is the weight of an extra all-ones column: solve that problem, split off b.')
 
 
 def diagnose_learning_rate(history: ArrayLike, optimum: float, rtol: float = 0.01) -> str:
@@ -123,4 +123,4 @@ def diagnose_learning_rate(history: ArrayLike, optimum: float, rtol: float = 0.0
     Returns:
     - one of the strings ``"diverged"``, ``"converged"``, ``"too_slow"``.
     """
-    raise NotImplementedError('diagnose_learning_rate: np.all(np.isfinite(history)) first, then compare last and first.')
+    raise NotImplementedError("diagnose_learning_rate: apply the docstring's three rules in order; the first must also catch NaN and inf.")

@@ -39,7 +39,7 @@ def sigmoid(z: ArrayLike) -> np.ndarray:
     Returns:
     - float64 array of the same shape as z (0-d for a scalar).
     """
-    raise NotImplementedError('sigmoid: use e = exp(-|z|): sigmoid is 1/(1+e) where z >= 0 and e/(1+e) where z < 0.')
+    raise NotImplementedError('sigmoid: exp(-|z|) never overflows: write sigmoid with it for z >= 0 and for z < 0 (np.where).')
 
 
 def softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
@@ -55,7 +55,7 @@ def softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
     Returns:
     - float64 array of z's shape; every slice along ``axis`` is non-negative and sums to 1.
     """
-    raise NotImplementedError('softmax: subtract z.max(axis, keepdims=True) before np.exp, then divide by the sum.')
+    raise NotImplementedError('softmax: shifting z by its maximum along `axis` changes nothing but prevents overflow.')
 
 
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
@@ -67,7 +67,7 @@ def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     Returns:
     - the loss as a Python float.
     """
-    raise NotImplementedError('mean_squared_error: np.mean of the squared difference, converted with float().')
+    raise NotImplementedError('mean_squared_error: average over every element (not per row) and return a Python float, not a numpy scalar.')
 
 
 def binary_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, epsilon: float = 1e-7) -> float:
@@ -107,7 +107,7 @@ def categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, epsilon: floa
     Returns:
     - the loss as a Python float.
     """
-    raise NotImplementedError('categorical_crossentropy: divide by y_pred.sum(axis=1, keepdims=True), clip, then -sum(y*log p, axis=1).mean().')
+    raise NotImplementedError('categorical_crossentropy: follow the four steps in order; sum over the classes before averaging over the rows.')
 
 
 def r2_score(y_true: ArrayLike, y_pred: ArrayLike) -> float:
@@ -146,4 +146,4 @@ def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     Returns:
     - accuracy in [0, 1] as a Python float.
     """
-    raise NotImplementedError('accuracy: reduce each 2-D argument with np.argmax(..., axis=1), then np.mean(labels equal).')
+    raise NotImplementedError('accuracy: turn each 2-D argument into labels (most likely class per row), then compare labels.')

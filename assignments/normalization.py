@@ -36,7 +36,7 @@ def standardize_fit(X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 
     Returns a tuple ``(mean, std)``, each float64 of shape (D,).
     """
-    raise NotImplementedError("standardize_fit: X.mean(axis=0) and X.std(axis=0) (numpy's std uses ddof=0 by default).")
+    raise NotImplementedError('standardize_fit: per-column statistics reduce over the rows; the population std is the one with ddof=0.')
 
 
 def standardize(
@@ -68,7 +68,7 @@ def min_max_fit(X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 
     Returns a tuple ``(x_min, x_max)``, each float64 of shape (D,).
     """
-    raise NotImplementedError('min_max_fit: X.min(axis=0), X.max(axis=0).')
+    raise NotImplementedError('min_max_fit: like standardize_fit: one value per column, reducing over the rows.')
 
 
 def min_max_scale(

@@ -111,7 +111,7 @@ def adagrad_update(
 
     Returns a tuple ``(new_w, new_state)``; new_w is float64 of w's shape.
     """
-    raise NotImplementedError('adagrad_update: on the first call the accumulator is np.full_like(w, initial_accumulator_value).')
+    raise NotImplementedError('adagrad_update: the accumulator does not start at zero but at initial_accumulator_value everywhere.')
 
 
 def adadelta_update(
@@ -178,7 +178,7 @@ def clip_by_value(grads: Sequence[ArrayLike], clipvalue: float) -> list[np.ndarr
     Returns:
     - a new list of float64 arrays, one per gradient.
     """
-    raise NotImplementedError('clip_by_value: np.clip on each array.')
+    raise NotImplementedError('clip_by_value: numpy clips element-wise in one call; apply it to each gradient and return a new list.')
 
 
 def clip_by_norm(grads: Sequence[ArrayLike], clipnorm: float) -> list[np.ndarray]:
@@ -193,7 +193,7 @@ def clip_by_norm(grads: Sequence[ArrayLike], clipnorm: float) -> list[np.ndarray
     Returns:
     - a new list of float64 arrays.
     """
-    raise NotImplementedError('clip_by_norm: the norm of one array over all its elements is np.sqrt(np.sum(g**2)).')
+    raise NotImplementedError('clip_by_norm: one norm per gradient, over all its elements; a gradient within the limit is unchanged.')
 
 
 def clip_by_global_norm(grads: Sequence[ArrayLike], global_clipnorm: float) -> list[np.ndarray]:
@@ -222,7 +222,7 @@ def inverse_time_decay(learning_rate: float, decay: float, iterations: int) -> f
     Returns:
     - the decayed learning rate as a Python float.
     """
-    raise NotImplementedError('inverse_time_decay: one line.')
+    raise NotImplementedError('inverse_time_decay: iterations counts the updates already done, so the first step uses iterations = 0.')
 
 
 # ---------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def l1_penalty(weights: Weights, l1: float = 0.01) -> float:
     Returns:
     - the penalty as a Python float.
     """
-    raise NotImplementedError('l1_penalty: sum np.abs(w).sum() over the arrays (a single array is a list of one).')
+    raise NotImplementedError('l1_penalty: treat one array as a list of one; add |w| over every element of every array.')
 
 
 def l2_penalty(weights: Weights, l2: float = 0.01) -> float:

@@ -5,7 +5,8 @@
                                                        grade an nbgrader course's submitted/
     dltips demo [--out DIR] [--jobs N]                 grade the bundled sample submissions
     dltips check [MODULE...] [--path DIR]              student: run the visible checks
-    dltips release stubs [--check]                     regenerate assignments/ from solutions/
+    dltips release stubs [--check]                     regenerate assignments/ (modules and
+                                                       notebooks) from solutions/
     dltips release student --out DIR                   build the student release tree
     dltips references                                  recompute the cached Keras outputs
     dltips gradescope [--out FILE.zip]                 build the Gradescope autograder zip
@@ -321,7 +322,9 @@ def cmd_release(args: argparse.Namespace) -> int:
         console.print(f"Student release written to {out}")
         return 0
     if args.check:
-        stale = release.stale_stubs()
+        from autograder.delivery.student_notebooks import stale_notebooks
+
+        stale = release.stale_stubs() + stale_notebooks()
         if stale:
             _say_error(f"dltips: stale stubs: {', '.join(stale)} (run `dltips release stubs`)")
             return 1

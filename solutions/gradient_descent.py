@@ -55,7 +55,7 @@ def mse_loss_and_grads(
     - db: Python float.
     """
     # BEGIN SOLUTION
-    # HINT: r = predict(X, w, b) - y; then loss, dw and db are one line each.
+    # HINT: compute the residuals once and reuse them for the loss and both gradients.
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     r = predict(X, w, b) - y
@@ -98,7 +98,7 @@ def gradient_descent(
     - history: float64 array of shape (epochs,).
     """
     # BEGIN SOLUTION
-    # HINT: loop `epochs` times: loss, dw, db = mse_loss_and_grads(...); record loss; step.
+    # HINT: reuse mse_loss_and_grads; record each loss BEFORE its update; never modify w0 in place.
     X = np.asarray(X, dtype=np.float64)
     w = np.zeros(X.shape[1]) if w0 is None else np.array(w0, dtype=np.float64)
     b = float(b0)
@@ -125,7 +125,7 @@ def least_squares(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, float]:
     Returns a tuple ``(w, b)``: w float64 (D,), b Python float.
     """
     # BEGIN SOLUTION
-    # HINT: A = np.column_stack([X, np.ones(N)]); theta = np.linalg.lstsq(A, y, rcond=None)[0].
+    # HINT: the bias is the weight of an extra all-ones column: solve that problem, split off b.
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     design = np.column_stack([X, np.ones(X.shape[0])])
@@ -152,7 +152,7 @@ def diagnose_learning_rate(history: ArrayLike, optimum: float, rtol: float = 0.0
     - one of the strings ``"diverged"``, ``"converged"``, ``"too_slow"``.
     """
     # BEGIN SOLUTION
-    # HINT: np.all(np.isfinite(history)) first, then compare last and first.
+    # HINT: apply the docstring's three rules in order; the first must also catch NaN and inf.
     history = np.asarray(history, dtype=np.float64)
     first, last = history[0], history[-1]
     if not np.all(np.isfinite(history)) or last > first:

@@ -37,7 +37,7 @@ def sigmoid(z: ArrayLike) -> np.ndarray:
     - float64 array of the same shape as z (0-d for a scalar).
     """
     # BEGIN SOLUTION
-    # HINT: use e = exp(-|z|): sigmoid is 1/(1+e) where z >= 0 and e/(1+e) where z < 0.
+    # HINT: exp(-|z|) never overflows: write sigmoid with it for z >= 0 and for z < 0 (np.where).
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -58,7 +58,7 @@ def softmax(z: ArrayLike, axis: int = -1) -> np.ndarray:
     - float64 array of z's shape; every slice along ``axis`` is non-negative and sums to 1.
     """
     # BEGIN SOLUTION
-    # HINT: subtract z.max(axis, keepdims=True) before np.exp, then divide by the sum.
+    # HINT: shifting z by its maximum along `axis` changes nothing but prevents overflow.
     z = np.asarray(z, dtype=np.float64)
     shifted = np.exp(z - np.max(z, axis=axis, keepdims=True))
     return shifted / np.sum(shifted, axis=axis, keepdims=True)
@@ -75,7 +75,7 @@ def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     - the loss as a Python float.
     """
     # BEGIN SOLUTION
-    # HINT: np.mean of the squared difference, converted with float().
+    # HINT: average over every element (not per row) and return a Python float, not a numpy scalar.
     y_true = np.asarray(y_true, dtype=np.float64)
     y_pred = np.asarray(y_pred, dtype=np.float64)
     return float(np.mean((y_true - y_pred) ** 2))
@@ -125,7 +125,7 @@ def categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, epsilon: floa
     - the loss as a Python float.
     """
     # BEGIN SOLUTION
-    # HINT: divide by y_pred.sum(axis=1, keepdims=True), clip, then -sum(y*log p, axis=1).mean().
+    # HINT: follow the four steps in order; sum over the classes before averaging over the rows.
     y_true = np.asarray(y_true, dtype=np.float64)
     p = np.asarray(y_pred, dtype=np.float64)
     p = np.clip(p / np.sum(p, axis=1, keepdims=True), epsilon, 1.0 - epsilon)
@@ -181,7 +181,7 @@ def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     - accuracy in [0, 1] as a Python float.
     """
     # BEGIN SOLUTION
-    # HINT: reduce each 2-D argument with np.argmax(..., axis=1), then np.mean(labels equal).
+    # HINT: turn each 2-D argument into labels (most likely class per row), then compare labels.
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
     if y_true.ndim == 2:

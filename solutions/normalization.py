@@ -34,7 +34,7 @@ def standardize_fit(X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     Returns a tuple ``(mean, std)``, each float64 of shape (D,).
     """
     # BEGIN SOLUTION
-    # HINT: X.mean(axis=0) and X.std(axis=0) (numpy's std uses ddof=0 by default).
+    # HINT: per-column statistics reduce over the rows; the population std is the one with ddof=0.
     X = np.asarray(X, dtype=np.float64)
     return X.mean(axis=0), X.std(axis=0)
     # END SOLUTION
@@ -76,7 +76,7 @@ def min_max_fit(X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     Returns a tuple ``(x_min, x_max)``, each float64 of shape (D,).
     """
     # BEGIN SOLUTION
-    # HINT: X.min(axis=0), X.max(axis=0).
+    # HINT: like standardize_fit: one value per column, reducing over the rows.
     X = np.asarray(X, dtype=np.float64)
     return X.min(axis=0), X.max(axis=0)
     # END SOLUTION

@@ -138,7 +138,7 @@ def adagrad_update(
     Returns a tuple ``(new_w, new_state)``; new_w is float64 of w's shape.
     """
     # BEGIN SOLUTION
-    # HINT: on the first call the accumulator is np.full_like(w, initial_accumulator_value).
+    # HINT: the accumulator does not start at zero but at initial_accumulator_value everywhere.
     w = np.asarray(w, dtype=np.float64)
     g = np.asarray(g, dtype=np.float64)
     acc = state.get("accumulator", np.full_like(w, initial_accumulator_value)) + g**2
@@ -239,7 +239,7 @@ def clip_by_value(grads: Sequence[ArrayLike], clipvalue: float) -> list[np.ndarr
     - a new list of float64 arrays, one per gradient.
     """
     # BEGIN SOLUTION
-    # HINT: np.clip on each array.
+    # HINT: numpy clips element-wise in one call; apply it to each gradient and return a new list.
     return [np.clip(np.asarray(g, dtype=np.float64), -clipvalue, clipvalue) for g in grads]
     # END SOLUTION
 
@@ -257,7 +257,7 @@ def clip_by_norm(grads: Sequence[ArrayLike], clipnorm: float) -> list[np.ndarray
     - a new list of float64 arrays.
     """
     # BEGIN SOLUTION
-    # HINT: the norm of one array over all its elements is np.sqrt(np.sum(g**2)).
+    # HINT: one norm per gradient, over all its elements; a gradient within the limit is unchanged.
     clipped = []
     for g in grads:
         g = np.asarray(g, dtype=np.float64)
@@ -299,7 +299,7 @@ def inverse_time_decay(learning_rate: float, decay: float, iterations: int) -> f
     - the decayed learning rate as a Python float.
     """
     # BEGIN SOLUTION
-    # HINT: one line.
+    # HINT: iterations counts the updates already done, so the first step uses iterations = 0.
     return float(learning_rate / (1.0 + decay * iterations))
     # END SOLUTION
 

@@ -51,7 +51,7 @@ def l1_penalty(weights: Weights, l1: float = 0.01) -> float:
     - the penalty as a Python float.
     """
     # BEGIN SOLUTION
-    # HINT: sum np.abs(w).sum() over the arrays (a single array is a list of one).
+    # HINT: treat one array as a list of one; add |w| over every element of every array.
     return float(l1 * sum(np.sum(np.abs(w)) for w in _as_list(weights)))
     # END SOLUTION
 

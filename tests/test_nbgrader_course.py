@@ -40,14 +40,18 @@ def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked:
 
 
 def tiny_notebook() -> nbformat.NotebookNode:
-    """A source notebook: a locked set-up cell that imports numpy and autograder and tries
-    (as a notebook never should) a student module, a 2-point test cell ending in a hidden
-    1.5, a written answer."""
+    """A source notebook: a locked set-up cell that imports numpy and autograder, tries (as
+    a notebook never should) a student module and reads a data file, a 2-point test cell
+    ending in a hidden 1.5, a written answer."""
     nb = new_notebook(cells=[
         new_markdown_cell("# tiny", metadata=_meta("intro")),
-        new_code_cell("import numpy, autograder\nx = 1\ntry:\n    import losses\n"
-                      "except ImportError:\n    pass", metadata=_meta("setup")),
-        new_code_cell("assert x == 1\n### BEGIN HIDDEN TESTS\nfloat(1.5)\n"
+        new_code_cell("import pathlib\nimport numpy, autograder\nx = 1\ntry:\n"
+                      "    import losses\nexcept ImportError:\n    pass\n\n\n"
+                      "class Data:\n    def data(self, name):\n"
+                      "        return pathlib.Path('data', name)\n\n\n"
+                      "table = Data().data('lecture_table.csv').read_text()",
+                      metadata=_meta("setup")),
+        new_code_cell("assert x == 1 and table\n### BEGIN HIDDEN TESTS\nfloat(1.5)\n"
                       "### END HIDDEN TESTS", metadata=_meta("test", grade=True, points=2)),
         new_markdown_cell("why?", metadata=_meta("why", grade=True, solution=True,
                                                   locked=False, points=1)),
@@ -88,8 +92,7 @@ def test_init_writes_config_stubs_notebooks_and_data(tmp_path, fake_root):
         assert "# BEGIN SOLUTION" not in (source / f"{module}.py").read_text()
     assert (source / "00_tiny.ipynb").read_bytes() == (
         fake_root / "solutions" / "00_tiny.ipynb").read_bytes()
-    assert sorted(p.name for p in (source / "data").iterdir()) == sorted(
-        p.name for p in (fake_root / "source_data").glob("*.csv"))
+    assert [p.name for p in (source / "data").iterdir()] == ["lecture_table.csv"]
 
     config = load_config(course)
     root = course.resolve()

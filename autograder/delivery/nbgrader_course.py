@@ -5,7 +5,8 @@
                                   exclude_overwriting, ignore patterns, sanitize and feedback
                                   preprocessors (see nbgrader-notes.md sections 3-7)
     DIR/source/<assignment>/      the source notebooks (solutions/NN_topic.ipynb, hidden
-                                  tests included), the stub modules, data/ (the CSV files)
+                                  tests included), the stub modules, data/ (the files the
+                                  notebooks read)
 
 One assignment holds the whole unit: the notebooks share the seven module files (they sit
 once beside the notebooks, as in a student's folder), and one submission is what
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from autograder.course.contract import CONTRACT, MODULES, REPO_ROOT
 from autograder.course.solution_source import stub_text
+from autograder.delivery.student_notebooks import data_files, data_source, source_notebooks
 from autograder.grading.engine import PACKAGE_ROOT, GradeOptions
 
 COURSE_ID = "dltips"
@@ -56,16 +58,6 @@ class CourseError(ValueError):
 # ---------------------------------------------------------------------------------------
 # dltips nbgrader init
 # ---------------------------------------------------------------------------------------
-
-
-def source_notebooks(root: Path = REPO_ROOT) -> list[Path]:
-    """The source notebooks (nbgrader metadata, hidden tests included), in lecture order."""
-    return sorted((root / "solutions").glob("[0-9][0-9]_*.ipynb"))
-
-
-def data_files(root: Path = REPO_ROOT) -> list[Path]:
-    """The datasets the notebooks read (``nb.data(name)``), shipped as ``data/<name>``."""
-    return sorted((root / "source_data").glob("*.csv"))
 
 
 def init_course(course: Path, assignment: str = DEFAULT_ASSIGNMENT, *, force: bool = False,
@@ -100,8 +92,8 @@ def init_course(course: Path, assignment: str = DEFAULT_ASSIGNMENT, *, force: bo
         shutil.copyfile(notebook, source / notebook.name)
     for module in MODULES:
         (source / f"{module}.py").write_text(stub_text(module, root), encoding="utf-8")
-    for data in data_files(root):
-        shutil.copyfile(data, source / "data" / data.name)
+    for name in data_files(root):
+        shutil.copyfile(data_source(name, root), source / "data" / name)
     (course / CONFIG_NAME).write_text(config_text(assignment), encoding="utf-8")
     return source
 

@@ -18,7 +18,10 @@ from autograder.course.solution_source import stub_text
 
 
 def write_stubs(root: Path = REPO_ROOT) -> list[Path]:
-    """Regenerate ``assignments/<module>.py`` for every module; returns the files written."""
+    """Regenerate ``assignments/<module>.py`` for every module, and the student notebooks
+    beside them (``autograder.delivery.student_notebooks``); returns the files written."""
+    from autograder.delivery.student_notebooks import write_student_notebooks
+
     target = root / "assignments"
     target.mkdir(exist_ok=True)
     (target / "__init__.py").write_text(
@@ -30,7 +33,7 @@ def write_stubs(root: Path = REPO_ROOT) -> list[Path]:
         path = target / f"{module}.py"
         path.write_text(stub_text(module, root), encoding="utf-8")
         written.append(path)
-    return written
+    return written + write_student_notebooks(root)
 
 
 def stale_stubs(root: Path = REPO_ROOT) -> list[str]:
@@ -55,7 +58,12 @@ losses, gradient_descent, normalization, regularization, dropout, optimizers, ba
    `raise NotImplementedError(...)` line with your code.
 3. Run the visible checks: `dltips check` (all modules) or `dltips check optimizers`.
    Each row shows the points, what failed, by how much, and a hint.
-4. Submit the files in `assignments/` as your instructor says (nbgrader or Gradescope).
+4. Follow the lecture in the Korean teaching notebooks beside the modules
+   (`jupyter lab assignments/`, from `00_recap.ipynb` to `05_batch_normalization.ipynb`):
+   their examples and figures run your own functions, their grade cells run the same
+   visible checks, and their written-answer cells take your answers. After editing a
+   module, re-run the notebook from its first code cell.
+5. Submit the files in `assignments/` as your instructor says (nbgrader or Gradescope).
 
 The hidden tests check only what the docstrings state, on more inputs and edge cases than
 the visible checks, so a function that follows its docstring gets full marks.
@@ -78,10 +86,24 @@ def build_student_release(out: Path, root: Path = REPO_ROOT) -> Path:
         (out / "assignments").mkdir(exist_ok=True)
         (out / "assignments" / f"{module}.py").write_text(stub_text(module, root), "utf-8")
     (out / "assignments" / "__init__.py").write_text("", encoding="utf-8")
+    _copy_notebooks_and_data(out / "assignments", root)
     shutil.copytree(root / "autograder", out / "autograder", ignore=_ignore_private(root))
     (out / "README.md").write_text(STUDENT_README, encoding="utf-8")
     (out / "pyproject.toml").write_text(_student_pyproject(root), encoding="utf-8")
     return out
+
+
+def _copy_notebooks_and_data(target: Path, root: Path) -> None:
+    """The student notebooks and, in ``data/``, the files they read (see
+    ``autograder.delivery.notebook``: it looks in the notebook folder's ``data/``)."""
+    from autograder.delivery import student_notebooks
+
+    for source in student_notebooks.source_notebooks(root):
+        text = student_notebooks.student_notebook_text(source)
+        (target / source.name).write_text(text, encoding="utf-8")
+    (target / "data").mkdir(exist_ok=True)
+    for name in student_notebooks.data_files(root):
+        shutil.copyfile(student_notebooks.data_source(name, root), target / "data" / name)
 
 
 def _ignore_private(root: Path):

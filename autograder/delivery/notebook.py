@@ -1,0 +1,563 @@
+"""The runtime of the teaching notebooks: what their first code cell imports.
+
+    nb = setup_notebook("gradient_descent")          # the student's own module(s)
+    gd = nb.gradient_descent
+    with friendly_errors():                          # figure and worked-example cells
+        w, b, history = gd.gradient_descent(X, y, 0.1, 50)
+    visible_check("gradient_descent", "predict")     # grade cells: the visible checks ...
+    hidden_score("gradient_descent", "predict", max_points=1.0)   # ... and, hidden, the score
+
+Two modes, chosen by nbgrader's ``NBGRADER_EXECUTION`` variable:
+
+- **direct** (a student's own Jupyter, ``nbconvert --execute``, ``nbgrader validate``): each
+  module is compiled from ``<folder>/<module>.py`` afresh on every ``setup_notebook`` call,
+  so edits show up after re-running the first cell; ``import <module>`` then gives the same
+  fresh module.
+- **sandboxed** (``NBGRADER_EXECUTION=autograde``): nbgrader runs every cell with the
+  instructor's permissions, so no student code may run in the kernel. Module handles are
+  proxies whose calls run in a sandboxed worker (``autograder.sandbox.session.StudentSession``) on a
+  staged copy of the module files; arguments and results cross as plain data (numpy arrays,
+  numbers, strings, None, lists, tuples, dicts). A call that needs randomness takes
+  ``nb.rng(seed)``: a fresh ``np.random.Generator`` in direct mode, a
+  ``RandomSeed`` (rebuilt as ``np.random.default_rng(seed)`` in the worker) when sandboxed,
+  so both modes give the same numbers as long as each call gets its own ``nb.rng(seed)``.
+
+Grading from grade cells (every mode): ``visible_check`` runs the public suite (what
+``dltips check`` runs) and ``hidden_score`` the hidden suite (what ``dltips grade`` runs),
+both through the engine (``autograder.grading.engine.grade_submission``), so student code
+runs in the sandbox there too. Each suite runs at most once per notebook kernel and content of the
+module files: the result is cached under a hash of the staged files and shared by every
+grade cell of the notebook (one run covers all modules the notebook grades). The visible
+run starts in the background as soon as ``setup_notebook`` returns, and under autograde the
+hidden run too, so they overlap with the figure cells.
+
+Limits: a grading run takes at most the engine's ``WALL_CAP + 60`` seconds (180 s by
+default); the nbgrader cell timeout (``c.Execute.timeout``) must be at least that, or the
+first hidden cell of a hostile submission times out. Figure calls share a separate budget
+of ``FIGURE_WALL_CAP`` seconds of student code per notebook when sandboxed.
+
+Data files (``nb.data(name)``) are looked up, relative to the notebook's folder, in
+``data/`` (an nbgrader course's ``source/<assignment>/data/`` and the student release's
+``assignments/data/``), then ``../source_data/`` (this repository: ``solutions/`` and
+``assignments/`` sit beside ``source_data/``).
+
+Output rules for nbgrader (see nbgrader-notes.md §2, §4): nothing here writes to stderr
+(numpy and Python warnings are silenced while sandboxed), grading functions never raise
+under autograde, and ``hidden_score`` returns a plain Python ``float``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from autograder.course.contract import CONTRACT
+from autograder.sandbox.worker.protocol import RandomSeed
+
+AUTOGRADE = "autograde"
+DATA_DIRS = ("data", "../source_data")
+FIGURE_CALL_TIMEOUT = 10.0  # seconds per sandboxed figure call
+FIGURE_WALL_CAP = 60.0      # seconds of student code for all figure calls of a notebook
+PASS, FAIL = "✓", "✗"
+
+
+def under_autograde() -> bool:
+    """True while ``nbgrader autograde`` executes the notebook."""
+    return os.environ.get("NBGRADER_EXECUTION") == AUTOGRADE
+
+
+class StudentCodeError(RuntimeError):
+    """A call into the student's module failed for a reason other than NotImplementedError
+    (an exception in sandboxed code, a timeout, a crash, a module that does not import)."""
+
+
+# ---------------------------------------------------------------------------------------
+# Setting up a notebook
+# ---------------------------------------------------------------------------------------
+
+
+class Notebook:
+    """What ``setup_notebook`` returns: one attribute per module handle, plus helpers.
+
+    Attributes:
+    - ``<module>``: the student's module (direct) or its sandbox proxy (autograde).
+    - folder: the folder holding the module files (the notebook's folder).
+    - graded: the modules whose visible/hidden suites the grade cells run.
+    - sandboxed: whether calls run in the sandboxed worker.
+    """
+
+    def __init__(self, folder: Path, handles: dict[str, Any], graded: tuple[str, ...],
+                 sandboxed: bool) -> None:
+        self.folder, self.graded, self.sandboxed = folder, graded, sandboxed
+        for name, handle in handles.items():
+            setattr(self, name, handle)
+
+    def rng(self, seed: int) -> Any:
+        """A seeded random generator argument for a student function (``rng=``).
+
+        Inputs:
+        - seed: an int.
+
+        Returns:
+        - ``np.random.default_rng(seed)`` in direct mode, ``RandomSeed(seed)`` when
+          sandboxed (the worker turns it into the same generator). Use a fresh one per call.
+        """
+        return RandomSeed(int(seed)) if self.sandboxed else np.random.default_rng(int(seed))
+
+    def data(self, name: str) -> Path:
+        """The path of data file ``name`` (see the module docstring for where it looks).
+
+        Raises FileNotFoundError naming every place looked in.
+        """
+        return find_data(name, self.folder)
+
+
+def find_data(name: str, folder: Path) -> Path:
+    """``name`` under ``folder/data/`` or ``folder/../source_data/``; FileNotFoundError if in
+    neither."""
+    tried = [(folder / where / name).resolve() for where in DATA_DIRS]
+    for path in tried:
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"data file {name!r} not found; looked in "
+                            + ", ".join(str(p.parent) for p in tried))
+
+
+class _Current:
+    """The notebook set up last in this kernel (grade cells use its folder and modules)."""
+
+    notebook: Notebook | None = None
+    session: Any = None  # the StudentSession behind sandboxed handles
+    scratch: Path | None = None
+
+
+def setup_notebook(*modules: str, graded: tuple[str, ...] | list[str] | None = None,
+                   folder: str | Path | None = None) -> Notebook:
+    """Load the student's modules for this notebook; call it in the first code cell.
+
+    Inputs:
+    - modules: contract module names the notebook calls, e.g. ``"gradient_descent"``.
+    - graded: the modules its grade cells check (default: all of ``modules``).
+    - folder: where the module files are (default: the kernel's working directory, which
+      Jupyter and nbgrader set to the notebook's folder).
+
+    Returns:
+    - a ``Notebook`` with one handle per module (see the module docstring for the modes).
+      A module that is missing or fails to import gets a handle whose calls raise
+      ``StudentCodeError``; one line says so now, nothing raises here.
+    """
+    _check_modules(modules)
+    graded = tuple(graded) if graded is not None else tuple(modules)
+    _check_modules(graded)
+    where = Path(folder).resolve() if folder is not None else Path.cwd()
+    _close_session()
+    sandboxed = under_autograde()
+    if sandboxed:
+        handles = _sandboxed_handles(where, modules)
+    else:
+        for name in CONTRACT:  # so that a module importing a neighbour gets its current file
+            sys.modules.pop(name, None)
+        handles = {name: _load_direct(where, name) for name in modules}
+    _Current.notebook = Notebook(where, handles, graded, sandboxed)
+    # The runs the grade cells will need start now and overlap with the figure cells; the
+    # hidden suite only under autograde (student notebooks have no hidden cells).
+    _prefetch(graded, where, ("public", "hidden") if sandboxed else ("public",))
+    return _Current.notebook
+
+
+def _prefetch(graded: tuple[str, ...], folder: Path, suites: tuple[str, ...]) -> None:
+    """Start grading runs in the background; a failure here is reported by the grade cell."""
+    for suite in suites:
+        try:
+            _suite_future(suite, graded, folder)
+        except Exception:  # noqa: BLE001 - the grade cell retries and says why
+            pass
+
+
+def _check_modules(names: tuple[str, ...]) -> None:
+    unknown = [name for name in names if name not in CONTRACT]
+    if unknown:
+        raise ValueError(f"unknown module {unknown[0]!r}; the modules are "
+                         + ", ".join(CONTRACT))
+
+
+# ----- direct mode ----------------------------------------------------------------------
+
+
+def _load_direct(folder: Path, name: str) -> Any:
+    """Compile ``folder/name.py`` into a fresh module (no bytecode cache, so an edit made
+    within the same second is never masked by a stale .pyc) and register it as ``name``.
+
+    While it runs, ``folder`` is on ``sys.path`` so the module can import its neighbours,
+    as it can in the sandboxed worker."""
+    path = folder / f"{name}.py"
+    sys.path.insert(0, str(folder))
+    try:
+        source = path.read_text(encoding="utf-8")
+        module = ModuleType(name)
+        module.__file__ = str(path)
+        code = compile(source, str(path), "exec")
+        sys.modules[name] = module
+        exec(code, module.__dict__)  # the student's own code, in their own kernel
+    except Exception as error:  # noqa: BLE001 - one readable line instead of a traceback
+        sys.modules.pop(name, None)
+        reason = _import_failure(name, error)
+        print(f"⚠ {reason}")
+        return _BrokenModule(name, reason)
+    finally:
+        sys.path.remove(str(folder))
+    return module
+
+
+def _import_failure(name: str, error: BaseException) -> str:
+    if isinstance(error, FileNotFoundError):
+        return f"{name}.py가 이 폴더에 없습니다 ({error.filename})"
+    if isinstance(error, SyntaxError):
+        return (f"{name}.py를 불러오지 못했습니다: SyntaxError at line {error.lineno}: "
+                f"{error.msg}")
+    return f"{name}.py를 불러오지 못했습니다: {type(error).__name__}: {error}"
+
+
+class _BrokenModule:
+    """Stands in for a module that could not be loaded: every call says why."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self._name, self._reason = name, reason
+
+    def __getattr__(self, function: str) -> Any:
+        if function.startswith("_"):
+            raise AttributeError(function)
+
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise StudentCodeError(self._reason)
+
+        return fail
+
+    def __repr__(self) -> str:
+        return f"<module {self._name} that could not be loaded>"
+
+
+# ----- sandboxed mode -------------------------------------------------------------------
+
+
+def _sandboxed_handles(folder: Path, modules: tuple[str, ...]) -> dict[str, Any]:
+    """Proxies for ``modules``, backed by one session on a staged copy of the module files."""
+    from autograder.grading.staging import stage
+    from autograder.sandbox.session import StudentSession
+
+    _Current.scratch = Path(tempfile.mkdtemp(prefix="dltips-notebook-"))
+    try:
+        staged = stage(folder, _Current.scratch / "modules")
+        _Current.session = StudentSession(staged.directory, call_timeout=FIGURE_CALL_TIMEOUT,
+                                          wall_cap=FIGURE_WALL_CAP)
+    except Exception as error:  # noqa: BLE001 - a machine problem: say it, keep going
+        reason = f"the sandbox could not start: {_one_line(error)}"
+        print(f"⚠ {reason}")
+        return {name: _BrokenModule(name, reason) for name in modules}
+    handles = {}
+    for name in modules:
+        failure = _Current.session.import_status(name)
+        if failure is not None:
+            print(f"⚠ {name}.py를 불러오지 못했습니다: {failure.message}")
+        handles[name] = _SandboxedModule(_Current.session, name)
+    return handles
+
+
+class _SandboxedModule:
+    """``handle.function(...)`` runs ``module.function`` in the sandboxed worker."""
+
+    def __init__(self, session: Any, name: str) -> None:
+        self._session, self._name = session, name
+
+    def __getattr__(self, function: str) -> Any:
+        if function.startswith("_"):
+            raise AttributeError(function)
+        return _SandboxedFunction(self._session, self._name, function)
+
+    def __repr__(self) -> str:
+        return f"<module {self._name}, running in the sandbox>"
+
+
+class _SandboxedFunction:
+    def __init__(self, session: Any, module: str, name: str) -> None:
+        self._session, self._module, self.__name__ = session, module, name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from autograder.sandbox.session import StudentError
+
+        try:
+            return self._session.call(self._module, self.__name__, *args, **kwargs)
+        except StudentError as error:
+            raise _as_exception(error) from None
+
+
+def _as_exception(error: Any) -> Exception:
+    """The sandbox's StudentError as the exception a direct call would have raised."""
+    if error.kind == "not_implemented":
+        _, _, text = error.message.rpartition("NotImplementedError: ")
+        return NotImplementedError(text or error.message)
+    return StudentCodeError(f"{error.message} [{error.kind}]")
+
+
+def _close_session() -> None:
+    if _Current.session is not None:
+        _Current.session.close()
+        _Current.session = None
+    if _Current.scratch is not None:
+        shutil.rmtree(_Current.scratch, ignore_errors=True)
+        _Current.scratch = None
+
+
+atexit.register(_close_session)
+
+
+# ---------------------------------------------------------------------------------------
+# Figure and example cells
+# ---------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Run a figure or worked-example cell body; an unimplemented function prints one line.
+
+    - NotImplementedError (a stub): prints ``<function>를 먼저 구현하세요: <hint>``.
+    - StudentCodeError (the module did not load, a sandboxed call failed): prints its reason.
+    - any other exception: re-raised in direct mode (the traceback helps debugging); one
+      printed line under autograde, where nothing may raise and warnings are silenced.
+    Figures left half-drawn by a failure are closed, so no broken plot is shown.
+    """
+    quiet = _silenced() if under_autograde() else contextlib.nullcontext()
+    try:
+        with quiet:
+            yield
+    except NotImplementedError as error:
+        _close_figures()
+        print(todo_line(error))
+    except StudentCodeError as error:
+        _close_figures()
+        print(f"⚠ {error}")
+    except Exception as error:
+        _close_figures()
+        if not under_autograde():
+            raise
+        print(f"⚠ 이 셀을 끝까지 실행하지 못했습니다: {type(error).__name__}: {error}")
+
+
+def todo_line(error: NotImplementedError) -> str:
+    """``<function>를 먼저 구현하세요: <hint>`` from a stub's ``"<function>: <hint>"``."""
+    text = str(error).strip()
+    match = re.match(r"(\w+): (.+)", text, re.DOTALL)
+    if match:
+        return f"{match.group(1)}를 먼저 구현하세요: {match.group(2)}"
+    return f"아직 구현되지 않은 함수가 있습니다: {text or 'NotImplementedError'}"
+
+
+@contextlib.contextmanager
+def _silenced() -> Iterator[None]:
+    """No Python or numpy warnings (they would reach stderr, which zeroes nbgrader cells)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _close_figures() -> None:
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+# ---------------------------------------------------------------------------------------
+# Grade cells
+# ---------------------------------------------------------------------------------------
+
+
+def visible_check(module: str, *functions: str) -> None:
+    """Run the visible checks (``dltips check``'s suite) of these functions and print them.
+
+    Inputs:
+    - module: a contract module; functions: some of its contract functions (all if none).
+
+    Prints one row per check: mark, points, title, and for a failure what differs, by how
+    much, and a hint. Outside autograde a failure raises one short AssertionError (the
+    usual nbgrader test-cell signal); under autograde it never raises.
+    """
+    __tracebackhide__ = True  # IPython: show the cell and the one-line _fail frame only
+    unavailable = None
+    try:
+        with _silenced():
+            tests, header = _selected_tests("public", module, functions)
+    except Exception as error:  # noqa: BLE001 - reported as one line, never a traceback
+        unavailable = f"visible checks could not run: {_one_line(error)}"
+    if unavailable:  # raised outside the except block: no chained traceback
+        if under_autograde():
+            print(f"{FAIL} {unavailable}")
+            return
+        _fail(unavailable)
+    print(header)
+    for test in tests:
+        print(_row(test, details=True))
+    failed = sum(t["status"] != "passed" for t in tests)
+    if failed and not under_autograde():
+        _fail(f"{failed} of {len(tests)} visible checks failed (see the rows above)")
+
+
+def _fail(message: str) -> None:
+    """Raise the test cell's AssertionError from a frame of one line (IPython hides the
+    frames marked ``__tracebackhide__`` above it, so the student sees the cell and this)."""
+    raise AssertionError(message)
+
+
+def hidden_score(module: str, *functions: str, max_points: float) -> float:
+    """The points the hidden suite gives these functions, for nbgrader's partial credit.
+
+    Inputs:
+    - module, functions: as for ``visible_check``.
+    - max_points: the grade cell's points; the result is clamped to [0, max_points].
+
+    Returns:
+    - a plain Python float (never a numpy scalar, whose text nbgrader would misread). Prints
+      one row per hidden test (mark, points, title, the kind of failure; never the expected
+      values). Never raises and never writes stderr: any failure prints one line and
+      returns 0.0.
+    """
+    try:
+        with _silenced():
+            tests, header = _selected_tests("hidden", module, functions)
+            earned = float(sum(float(t["score"]) for t in tests))
+            print(header)
+            for test in tests:
+                print(_row(test, details=False))
+            return float(min(max(earned, 0.0), float(max_points)))
+    except BaseException as error:  # noqa: BLE001 - a grade cell must end in a number
+        print(f"{FAIL} hidden tests could not run: {_one_line(error)}")
+        return 0.0
+
+
+class _GradingUnavailable(RuntimeError):
+    """A suite could not be run or has no test for the requested functions."""
+
+
+def _selected_tests(suite: str, module: str, functions: tuple[str, ...]) -> tuple[list, str]:
+    """The suite's result rows tagged with one of ``module.functions``, and a header line."""
+    if module not in CONTRACT:
+        raise _GradingUnavailable(f"unknown module {module!r}")
+    unknown = [f for f in functions if f not in CONTRACT[module]]
+    if unknown:
+        raise _GradingUnavailable(f"{module} has no contract function {unknown[0]!r}")
+    wanted = [f"{module}.{f}" for f in (functions or CONTRACT[module])]
+    notebook = _Current.notebook
+    folder = notebook.folder if notebook else Path.cwd()
+    modules = notebook.graded if notebook and module in notebook.graded else (module,)
+    results = _suite_future(suite, modules, folder).result()
+    tests = [t for t in results["tests"] if set(wanted) & set(t["tags"][1:])]
+    error = results["extra_data"].get("grader_error")
+    if not tests:
+        raise _GradingUnavailable(error or f"no {suite} test covers {', '.join(wanted)}")
+    score = sum(t["score"] for t in tests)
+    total = sum(t["max_score"] for t in tests)
+    label = "visible checks" if suite == "public" else "hidden tests"
+    header = f"{label} for {', '.join(wanted)}: {score:g} / {total:g} points"
+    if error:
+        header += f"\n{FAIL} the grader reported a problem: {_one_line(error)}"
+    return tests, header
+
+
+def _row(test: dict, details: bool) -> str:
+    """One result row; ``details`` adds the failure text (public suites only: hidden
+    messages name expected values, so hidden rows only say what kind of failure it was)."""
+    ok = test["status"] == "passed"
+    line = f"  {PASS if ok else FAIL} {test['score']:g}/{test['max_score']:g}  {test['name']}"
+    if ok:
+        return line
+    if details:
+        body = test["output"].strip()
+    else:
+        body = _failure_kind_text(test["extra_data"].get("kind", "wrong_answer"))
+    return line + "".join(f"\n      {text}" for text in body.splitlines())
+
+
+def _failure_kind_text(kind: str) -> str:
+    from autograder.grading.report import KIND_ADVICE
+
+    if kind == "wrong_answer":
+        return ("wrong answer: the values differ from the expected ones (the hidden tests do "
+                "not show them; re-read the docstring and the visible checks)")
+    return KIND_ADVICE.get(kind) or kind.replace("_", " ")
+
+
+def _one_line(error: BaseException | str) -> str:
+    """A reason on one line of at most 300 characters (our own reasons without a type)."""
+    if isinstance(error, (str, _GradingUnavailable)):
+        text = str(error)
+    else:
+        text = f"{type(error).__name__}: {error}"
+    text = " ".join(str(text).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+# ----- one grading run per suite and content --------------------------------------------
+
+_RUNS: dict[tuple, Future] = {}
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dltips-notebook-grading")
+
+
+def _suite_future(suite: str, modules: tuple[str, ...], folder: Path) -> Future:
+    """The (possibly running) grading run of ``suite`` on ``modules`` in ``folder``.
+
+    Keyed on the suite, the modules and a hash of the staged module files, so grade cells
+    share one run, and a student who edits a module and re-runs a cell gets a fresh one.
+    """
+    from autograder.grading.staging import stage
+
+    scratch = Path(tempfile.mkdtemp(prefix="dltips-notebook-stage-"))
+    try:
+        staged = stage(folder, scratch / "modules")
+        key = (suite, tuple(modules), _content_hash(staged.directory))
+        if key in _RUNS:
+            shutil.rmtree(scratch, ignore_errors=True)
+            return _RUNS[key]
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    _RUNS[key] = _POOL.submit(_run_suite, suite, tuple(modules), staged.directory, scratch)
+    return _RUNS[key]
+
+
+def _content_hash(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _run_suite(suite: str, modules: tuple[str, ...], staged: Path, scratch: Path) -> dict:
+    """Grade the staged files with the engine; returns Gradescope-style results."""
+    from autograder.grading.engine import GradeOptions, grade_submission
+    from autograder.grading.runner import suite_dir
+
+    try:
+        if not suite_dir(suite).is_dir():
+            raise _GradingUnavailable(f"the {suite} suite is not installed here "
+                                      "(hidden tests exist only on the grading side)")
+        result = grade_submission(staged, GradeOptions(suite=suite, modules=modules))
+        return result.results
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def forget_results() -> None:
+    """Drop cached grading runs (tests; a kernel normally never needs this)."""
+    _RUNS.clear()

@@ -1,0 +1,108 @@
+"""Every teaching notebook executed headless in a real python3 kernel (nbclient), one kernel
+per notebook and scenario:
+
+- the source notebooks on the reference modules (``solutions/``), as a student's Jupyter
+  runs them and as ``nbgrader autograde`` does (``NBGRADER_EXECUTION=autograde``): no error,
+  nothing on stderr, figures drawn, and hidden cells scoring every point (80);
+- the source notebooks under autograde on the untouched stubs, laid out as an nbgrader course
+  folder (modules and ``data/``): every hidden cell scores 0.0 and no cell errors;
+- the student notebooks on the stubs (``assignments/``): the only errors are the visible
+  checks' AssertionErrors, and every example or figure says which function to implement.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from helpers_notebooks import execute, hidden_scores, is_grade_code, outputs
+
+from autograder.course.contract import MODULES, REPO_ROOT
+from autograder.delivery import student_notebooks
+
+SOURCES = student_notebooks.source_notebooks()
+TOTAL_POINTS = 80.0
+
+
+def course_folder(root: Path) -> Path:
+    """An nbgrader-style assignment folder: the stub modules and ``data/``."""
+    folder = root / "unit"
+    folder.mkdir()
+    for module in MODULES:
+        shutil.copy(REPO_ROOT / "assignments" / f"{module}.py", folder)
+    (folder / "data").mkdir()
+    for name in student_notebooks.data_files():
+        shutil.copy(student_notebooks.data_source(name), folder / "data")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference_runs() -> dict[str, dict[str, nbformat.NotebookNode]]:
+    return {mode: {source.stem: execute(source, REPO_ROOT / "solutions",
+                                        autograde=mode == "autograde") for source in SOURCES}
+            for mode in ("direct", "autograde")}
+
+
+@pytest.fixture(scope="module")
+def stub_runs(tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
+    folder = course_folder(tmp_path_factory.mktemp("course"))
+    return {source.stem: execute(source, folder, autograde=True) for source in SOURCES}
+
+
+@pytest.fixture(scope="module")
+def student_runs() -> dict[str, nbformat.NotebookNode]:
+    return {source.stem: execute(REPO_ROOT / "assignments" / source.name,
+                                 REPO_ROOT / "assignments", autograde=False)
+            for source in SOURCES}
+
+
+@pytest.mark.parametrize("mode", ["direct", "autograde"])
+def test_reference_runs_without_error_or_stderr_and_draws_its_figures(reference_runs, mode):
+    for name, notebook in reference_runs[mode].items():
+        assert outputs(notebook, "error") == [], name
+        assert outputs(notebook, "stream", "stderr") == [], name
+        figures = [out for _, out in outputs(notebook, "display_data")
+                   if "image/png" in out.data]
+        shows = sum(cell.source.count("plt.show()") for cell in notebook.cells
+                    if cell.cell_type == "code")
+        assert len(figures) == shows > 0, name
+
+
+@pytest.mark.parametrize("mode", ["direct", "autograde"])
+def test_reference_scores_every_point_in_every_hidden_cell(reference_runs, mode):
+    total = 0.0
+    for name, notebook in reference_runs[mode].items():
+        scores = hidden_scores(notebook)
+        for cell in filter(is_grade_code, notebook.cells):
+            points = cell.metadata["nbgrader"]["points"]
+            assert scores[cell.id] == points, (name, cell.id)
+            total += points
+    assert total == TOTAL_POINTS
+
+
+def test_stubs_under_autograde_score_zero_with_no_kernel_error(stub_runs):
+    for name, notebook in stub_runs.items():
+        assert outputs(notebook, "error") == [], name
+        assert outputs(notebook, "stream", "stderr") == [], name
+        scores = hidden_scores(notebook)
+        assert scores and set(scores.values()) == {0.0}, name
+        text = "".join(out.text for _, out in outputs(notebook, "stream", "stdout"))
+        assert "먼저 구현하세요" in text, name
+
+
+def test_students_see_their_checks_fail_and_a_line_per_missing_function(student_runs):
+    for name, notebook in student_runs.items():
+        assert outputs(notebook, "stream", "stderr") == [], name
+        grade_cells = {cell.id for cell in filter(is_grade_code, notebook.cells)}
+        errors = outputs(notebook, "error")
+        assert {cell_id for cell_id, _ in errors} == grade_cells, name
+        assert {out.ename for _, out in errors} == {"AssertionError"}, name
+        said = []
+        for cell in notebook.cells:
+            if cell.cell_type == "code" and "friendly_errors()" in cell.source:
+                text = "".join(out.get("text", "") for out in cell.outputs)
+                assert text.strip(), f"{name} {cell.id}: an example cell that says nothing"
+                said.append(text)
+        assert "를 먼저 구현하세요: " in "".join(said), name
