@@ -46,6 +46,7 @@ from autograder.delivery import nbgrader_course as course_mod  # noqa: E402
 ASSIGNMENT = course_mod.DEFAULT_ASSIGNMENT
 LOG_FORMAT = "%(asctime)s.%(msecs)03d [%(name)s | %(levelname)s] %(message)s"
 LOG_DATE = "%H:%M:%S"
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]  # no start-up warning on our stderr
 
 
 def prepare(tmp: Path) -> tuple[Path, list[str]]:
@@ -88,7 +89,7 @@ def time_bare(course: Path, students: list[str], scratch: Path) -> tuple[float, 
             nb = nbformat.read(path, as_version=4)
             began = time.perf_counter()
             NotebookClient(nb, kernel_name="python3", timeout=course_mod.CELL_TIMEOUT,
-                           allow_errors=True,
+                           allow_errors=True, extra_arguments=QUIET_KERNEL,
                            resources={"metadata": {"path": str(folder)}}).execute()
             per_notebook[path.stem] = per_notebook.get(path.stem, 0.0) + (
                 time.perf_counter() - began)

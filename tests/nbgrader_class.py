@@ -101,7 +101,7 @@ def _make_hostile(folder: Path, neighbours: list[Path], markers: Path) -> None:
     module = folder / "dropout.py"
     module.write_text(module.read_text(encoding="utf-8") + attack
                       + "\n\n_mark('module_imported')  # harmless in the sandbox\n\n\n"
-                      "def dropout_forward(x, rate, rng=None, training=True):\n"
+                      "def dropout_forward(*args, **kwargs):\n"
                       "    _vandalise('module_ran')\n    _os._exit(3)\n", encoding="utf-8")
     cell = attack + "\n_vandalise('added_cell')\n_os._exit(1)\n"
     for path in sorted(folder.glob("*.ipynb")):

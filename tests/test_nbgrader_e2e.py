@@ -216,18 +216,26 @@ def _feedback_text(path: Path) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))
 
 
+def _code_lines(path: Path) -> set[str]:
+    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines()}
+
+
 def _hidden_code_lines() -> set[str]:
-    """Distinctive code lines of the hidden suite (docstrings excluded: they are the test
-    titles students see)."""
+    """Distinctive code lines of the hidden suite: not docstrings (they are the test titles
+    students see), comments, bare string arguments, or lines the public suite or the
+    modules also hold (those are shipped anyway)."""
+    shipped = set().union(*(_code_lines(p) for p in HIDDEN_SUITE.parent.glob("public/*.py")),
+                          *(_code_lines(p) for p in (REPO_ROOT / "solutions").glob("*.py")))
     lines = set()
     for path in HIDDEN_SUITE.glob("test_*.py"):
         source = path.read_text(encoding="utf-8")
-        docstrings = {ast.get_docstring(n, clean=False) for n in ast.walk(ast.parse(source))
-                      if isinstance(n, (ast.FunctionDef, ast.Module))}
-        doc_text = "\n".join(d for d in docstrings if d)
-        lines |= {line.strip() for line in source.splitlines()
-                  if len(line.strip()) >= 25 and line.strip() not in doc_text
-                  and not line.strip().startswith("#")}
+        docstrings = "\n".join(filter(None, (
+            ast.get_docstring(n, clean=False) for n in ast.walk(ast.parse(source))
+            if isinstance(n, (ast.FunctionDef, ast.Module)))))
+        lines |= {line for line in _code_lines(path) - shipped
+                  if len(line) >= 25 and line.strip('"') not in docstrings
+                  and not line.startswith(("#", '"""'))
+                  and re.sub(r"\"[^\"]*\"|'[^']*'|[\s(),\[\]{}:]", "", line)}
     return lines
 
 
