@@ -42,6 +42,7 @@ from nbclient import NotebookClient  # noqa: E402
 from nbgrader_class import HOSTILE, build_class  # noqa: E402
 
 from autograder.delivery import nbgrader_course as course_mod  # noqa: E402
+from autograder.delivery.shared_runs import STORE_VARIABLE  # noqa: E402
 
 ASSIGNMENT = course_mod.DEFAULT_ASSIGNMENT
 LOG_FORMAT = "%(asctime)s.%(msecs)03d [%(name)s | %(levelname)s] %(message)s"
@@ -63,12 +64,14 @@ def prepare(tmp: Path) -> tuple[Path, list[str]]:
     return course, students
 
 
-def time_autograde(course: Path) -> tuple[float, str]:
-    """Seconds for one ``nbgrader autograde`` of the class, and its log."""
+def time_autograde(course: Path, store: Path) -> tuple[float, str]:
+    """Seconds for one ``nbgrader autograde`` of the class, and its log. ``store``: an empty
+    private folder for the shared grading runs (nothing from an earlier run is reused)."""
     start = time.perf_counter()
     done = course_mod.run_nbgrader(course, "autograde", ASSIGNMENT, "--force",
                                    f"--Application.log_format={LOG_FORMAT}",
-                                   f"--Application.log_datefmt={LOG_DATE}")
+                                   f"--Application.log_datefmt={LOG_DATE}",
+                                   env={STORE_VARIABLE: str(store)})
     elapsed = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(f"autograde failed:\n{done.stderr[-3000:]}")
@@ -146,7 +149,8 @@ def main() -> int:
         notebooks = len(course_mod.source_notebooks())
         print(f"class: {count} students ({', '.join(students)}), {notebooks} notebooks each")
 
-        autograde, log = time_autograde(course)
+        (tmp / "shared-runs").mkdir(mode=0o700)
+        autograde, log = time_autograde(course, tmp / "shared-runs")
         bare, bare_notebooks = time_bare(course, students, tmp / "bare")
         dltips = time_dltips(course, tmp / "graded")
         load = os.getloadavg()[0]

@@ -28,6 +28,7 @@ from autograder.course.contract import MODULES, REPO_ROOT
 from autograder.course.samples import catalog
 from autograder.course.solution_source import stub_text
 from autograder.delivery import nbgrader_course as course_mod
+from autograder.delivery.shared_runs import STORE_VARIABLE
 
 ASSIGNMENT = course_mod.DEFAULT_ASSIGNMENT
 HIDDEN_SUITE = REPO_ROOT / "autograder" / "course" / "suites" / "hidden"
@@ -64,8 +65,10 @@ def run(tmp_path_factory) -> dict:
                    "generate_assignment", ASSIGNMENT, "--force"), "generate_assignment")
     build_class(course, ASSIGNMENT, markers)
     before = _hashes(course / "submitted")
+    store = tmp / "shared-runs"  # a fresh store: the kernels really grade
+    store.mkdir(mode=0o700)
     autograde = timed("autograde", course_mod.run_nbgrader, course, "autograde", ASSIGNMENT,
-                      "--force")
+                      "--force", env={STORE_VARIABLE: str(store)})
     graded = tmp / "graded"
     grade = timed("dltips grade", subprocess.run,
                   [*cli, "grade", "--nbgrader", str(course), "--assignment", ASSIGNMENT,
@@ -75,6 +78,7 @@ def run(tmp_path_factory) -> dict:
     print("\nnbgrader end-to-end timings (s): " + ", ".join(
         f"{name} {seconds:.1f}" for name, seconds in timings.items()))
     return {"course": course, "markers": markers, "graded": graded, "before": before,
+            "store": store,
             "autograde": autograde, "grade": grade, "feedback": feedback, "export": export}
 
 
@@ -134,6 +138,11 @@ def test_every_grade_cell_scores_what_dltips_grade_gives_its_functions(run):
                 assert grade.max_score == cell.points
                 assert grade.auto_score == pytest.approx(course_mod.cell_points(cell, results)), (
                     student, cell.grade_id)
+
+
+def test_one_grading_run_per_student_and_suite(run):
+    # Six notebooks, five distinct submissions: one hidden and one visible run each.
+    assert len(list(run["store"].glob("*.json"))) == 2 * len(STUDENTS)
 
 
 def test_reference_full_stubs_zero_mistakes_lose_their_functions(run):

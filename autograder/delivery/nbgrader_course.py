@@ -265,10 +265,12 @@ def nbgrader_env() -> dict[str, str]:
     return env
 
 
-def run_nbgrader(course: Path, *args: str, timeout: float = 3600
-                 ) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS...`` in ``course`` with ``nbgrader_env()``; output captured."""
+def run_nbgrader(course: Path, *args: str, timeout: float = 3600,
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS...`` in ``course`` with ``nbgrader_env()`` updated by ``env``;
+    output captured."""
     executable = Path(sys.executable).parent / "nbgrader"
     command = [str(executable) if executable.exists() else "nbgrader", *args]
-    return subprocess.run(command, cwd=course, env=nbgrader_env(), capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(command, cwd=course, env={**nbgrader_env(), **(env or {})},
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)

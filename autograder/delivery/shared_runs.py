@@ -7,12 +7,12 @@ dominate). So under autograde the first notebook grades every module once and st
 results; the next notebooks of the same submission find them. What ``dltips grade``
 computes for the same files is then, test for test, what the notebooks score.
 
-The store is a private folder, ``$TMPDIR/dltips-<uid>/shared-runs/`` (mode 0700, ours, or
-nothing is stored). An entry is keyed on the suite, the staged module files' content and
-a fingerprint of the grader's own files, so an edited module or an updated hidden suite
-never reuses a stale run; entries expire after ``MAX_AGE`` seconds. Student code cannot
-reach the folder: it runs in the sandboxed worker, which sees a private ``/tmp`` (bwrap)
-or runs as another uid (user).
+The store is a private folder, ``$TMPDIR/dltips-<uid>/shared-runs/`` or the one named by
+``$DLTIPS_SHARED_RUNS`` (mode 0700 and ours, or nothing is stored). An entry is keyed on
+the suite, the staged module files' content and a fingerprint of the grader's own files, so
+an edited module or an updated hidden suite never reuses a stale run; entries expire after
+``MAX_AGE`` seconds. Student code cannot reach the folder: it runs in the sandboxed worker,
+which sees a private ``/tmp`` (bwrap) or runs as another uid (user).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 MAX_AGE = 3600.0  # seconds an entry stays usable
+STORE_VARIABLE = "DLTIPS_SHARED_RUNS"  # another private folder (a fresh one per benchmark)
 _GRADER = Path(__file__).resolve().parents[1]  # the autograder package
 
 
@@ -77,10 +78,13 @@ def grader_fingerprint() -> str:
 
 def _store() -> Path | None:
     """The private store folder, or None when it is not safely ours."""
-    root = Path(tempfile.gettempdir()) / f"dltips-{os.geteuid()}"
-    store = root / "shared-runs"
+    if os.environ.get(STORE_VARIABLE):
+        folders = [Path(os.environ[STORE_VARIABLE])]
+    else:
+        root = Path(tempfile.gettempdir()) / f"dltips-{os.geteuid()}"
+        folders = [root, root / "shared-runs"]
     try:
-        for folder in (root, store):
+        for folder in folders:
             folder.mkdir(mode=0o700, exist_ok=True)
             info = os.lstat(folder)
             if (not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid()
@@ -88,7 +92,7 @@ def _store() -> Path | None:
                 return None
     except OSError:
         return None
-    return store
+    return folders[-1]
 
 
 def _read(entry: Path) -> dict | None:
