@@ -363,8 +363,9 @@ def cmd_nbgrader(args: argparse.Namespace) -> int:
     course = source.parents[1]
     console.print(f"nbgrader course written to {course}: nbgrader_config.py and "
                   f"source/{assignment}/ ({len(list(source.glob('*.ipynb')))} notebooks, "
-                  "the stub modules, data/)")
-    console.print(f"Next: cd {course} && nbgrader generate_assignment {assignment} --force")
+                  "the stub modules, data/)", soft_wrap=True)
+    console.print(f"Next: cd {course} && nbgrader generate_assignment {assignment} --force",
+                  soft_wrap=True)
     return 0
 
 
