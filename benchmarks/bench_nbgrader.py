@@ -12,8 +12,9 @@ students' work, side by side in one run.
 
 Prints the three figures per student and the two ratios against their targets: the hidden
 cells (all of autograde beyond the bare execution) add at most 50 %; ``dltips grade`` is at
-least 10 times faster than ``nbgrader autograde``. With ``--breakdown``, also the seconds
-per notebook of each (autograde's from the timestamps of its log).
+least 10 times faster than ``nbgrader autograde``. Wall time on a shared machine moves by
+tens of percent between runs: compare figures from one run, and repeat. With
+``--breakdown``, also the seconds per notebook of each (autograde's from its log's times).
 
 The class: the reference, the stubs and two realistic mistakes (tests/nbgrader_class.py);
 the hostile student is left out here because its added cells would end a bare kernel.
