@@ -1,6 +1,8 @@
 """``dltips``: grade a class, try the grader on bundled samples, check your own work.
 
     dltips grade SUBMISSION... --out DIR [--jobs N]    instructor: grade with the hidden suites
+    dltips grade --nbgrader COURSE --assignment NAME --out DIR
+                                                       grade an nbgrader course's submitted/
     dltips demo [--out DIR] [--jobs N]                 grade the bundled sample submissions
     dltips check [MODULE...] [--path DIR]              student: run the visible checks
     dltips release stubs [--check]                     regenerate assignments/ (modules and
@@ -8,6 +10,7 @@
     dltips release student --out DIR                   build the student release tree
     dltips references                                  recompute the cached Keras outputs
     dltips gradescope [--out FILE.zip]                 build the Gradescope autograder zip
+    dltips nbgrader init DIR [--assignment NAME]       write an nbgrader course for the unit
 """
 
 from __future__ import annotations
@@ -76,8 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     grade = commands.add_parser("grade", help="grade submissions with the hidden suites")
-    grade.add_argument("submissions", nargs="+", type=Path,
+    grade.add_argument("submissions", nargs="*", type=Path,
                        help="submission directories or .zip files")
+    grade.add_argument("--nbgrader", type=Path, metavar="COURSE", default=None,
+                       help="grade COURSE/submitted/<student>/<assignment>/ instead")
+    grade.add_argument("--assignment", default=None,
+                       help="the nbgrader assignment to grade (with --nbgrader)")
     grade.add_argument("--out", "-o", type=Path, required=True, help="output directory")
     grade.add_argument("--visibility", choices=VISIBILITIES, default="visible",
                        help="Gradescope visibility written into results.json (default visible)")
@@ -106,6 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     gradescope = commands.add_parser("gradescope", help="build the Gradescope autograder zip")
     gradescope.add_argument("--out", "-o", type=Path, default=Path("dltips-gradescope.zip"))
+
+    nbgrader = commands.add_parser("nbgrader", help="deliver the unit through nbgrader")
+    nbgrader_commands = nbgrader.add_subparsers(dest="what", required=True)
+    init = nbgrader_commands.add_parser("init", help="write a ready nbgrader course")
+    init.add_argument("course", type=Path, metavar="DIR", help="the course folder")
+    init.add_argument("--assignment", default=None,
+                      help="the assignment holding the whole unit (default keras_tips_1)")
+    init.add_argument("--force", action="store_true",
+                      help="rewrite the config and source/<assignment>/ of an existing course")
     return parser
 
 
@@ -123,6 +139,11 @@ def _options(args: argparse.Namespace, suite: str, modules: tuple[str, ...] = ()
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
+    if args.nbgrader is not None or args.assignment is not None:
+        return _grade_nbgrader_course(args)
+    if not args.submissions:
+        raise UsageFailure("give the submissions to grade, or --nbgrader COURSE --assignment "
+                           "NAME")
     gradable = 0
     for path in args.submissions:
         if not os.path.lexists(path):  # a dangling link is a submission (graded as empty)
@@ -148,6 +169,25 @@ def _require_isolation(options: GradeOptions) -> None:
         raise UsageFailure(str(error)) from None
 
 
+def _grade_nbgrader_course(args: argparse.Namespace) -> int:
+    """One row per student of ``COURSE/submitted/<student>/<assignment>/``."""
+    from autograder.delivery.nbgrader_course import CourseError, submissions
+
+    if args.submissions:
+        raise UsageFailure("give either submission paths or --nbgrader, not both")
+    if args.nbgrader is None or args.assignment is None:
+        raise UsageFailure("--nbgrader COURSE and --assignment NAME go together")
+    try:
+        students = submissions(args.nbgrader, args.assignment)
+    except CourseError as error:
+        raise UsageFailure(str(error)) from None
+    _instructor_only("autograder.course.suites.hidden")
+    options = _options(args, "hidden")
+    _require_isolation(options)
+    return _grade_and_report([path for _, path in students], args.out, options, args.jobs,
+                             names=[student for student, _ in students])
+
+
 def _instructor_only(module: str) -> None:
     """The student release ships without samples, references and hidden suites."""
     part = Path(__file__).resolve().parent.joinpath(*module.split(".")[1:])
@@ -170,12 +210,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _grade_and_report(sources, args.out / "results", _options(args, "hidden"), args.jobs)
 
 
-def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, jobs: int) -> int:
+def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, jobs: int,
+                      names: list[str] | None = None) -> int:
     clean_output_dir(out)
     with _progress() as progress:
         task = progress.add_task("grading", total=len(sources))
         results = grade_many(sources, out, options, jobs,
-                             on_done=lambda r: progress.advance(task))
+                             on_done=lambda r: progress.advance(task), names=names)
     if results:
         console.print(class_table(results))
         console.print(columns_legend())
@@ -298,8 +339,27 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nbgrader(args: argparse.Namespace) -> int:
+    _instructor_only("autograder.course.suites.hidden")
+    from autograder.delivery.nbgrader_course import DEFAULT_ASSIGNMENT, CourseError, init_course
+
+    assignment = args.assignment or DEFAULT_ASSIGNMENT
+    try:
+        source = init_course(args.course, assignment, force=args.force)
+    except CourseError as error:
+        raise UsageFailure(str(error)) from None
+    course = source.parents[1]
+    console.print(f"nbgrader course written to {course}: nbgrader_config.py and "
+                  f"source/{assignment}/ ({len(list(source.glob('*.ipynb')))} notebooks, "
+                  "the stub modules, data/)", soft_wrap=True)
+    console.print(f"Next: cd {course} && nbgrader generate_assignment {assignment} --force",
+                  soft_wrap=True)
+    return 0
+
+
 COMMANDS = {"grade": cmd_grade, "demo": cmd_demo, "check": cmd_check, "release": cmd_release,
-            "references": cmd_references, "gradescope": cmd_gradescope}
+            "references": cmd_references, "gradescope": cmd_gradescope,
+            "nbgrader": cmd_nbgrader}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,9 @@
-"""How the course reaches people: the student release (stubs, notebooks, visible suites, no
-secrets), the teaching notebooks' generation (``student_notebooks``) and their runtime
-(``notebook``), the nbgrader hardening (``nbgrader_sanitize``) and the Gradescope zip.
+"""How the course reaches people: the student release (stubs, teaching notebooks, visible
+suites, no secrets), the notebooks' generation (``student_notebooks``) and runtime
+(``notebook``, ``shared_runs``), the nbgrader course (``nbgrader_course``, its hardening in
+``nbgrader_sanitize``) and the Gradescope autograder zip.
 
-May import: ``autograder.course``, ``autograder.grading`` and ``autograder.sandbox``. Must
-never be imported by ``autograder.sandbox``, ``autograder.grading`` or ``autograder.course``.
+May import: ``autograder.course``, ``autograder.grading`` and ``autograder.sandbox`` (the
+notebooks' sandboxed proxies). Must never be imported by ``autograder.sandbox``,
+``autograder.grading`` or ``autograder.course``.
 """

@@ -559,6 +559,11 @@ def _run_suite(suite: str, modules: tuple[str, ...], staged: Path, scratch: Path
         if not suite_dir(suite).is_dir():
             raise _GradingUnavailable(f"the {suite} suite is not installed here "
                                       "(hidden tests exist only on the grading side)")
+        if under_autograde():  # nbgrader: one run of every module, shared by the notebooks
+            from autograder.delivery.shared_runs import shared_run
+
+            return shared_run(suite, staged, lambda: grade_submission(
+                staged, GradeOptions(suite=suite, isolation=_isolation())).results)
         result = grade_submission(staged, GradeOptions(suite=suite, modules=modules,
                                                        isolation=_isolation()))
         return result.results

@@ -265,15 +265,22 @@ def grade_many(
     options: GradeOptions,
     jobs: int = 1,
     on_done: Callable[[SubmissionResult], None] | None = None,
+    names: list[str] | None = None,
 ) -> list[SubmissionResult]:
     """Grade every submission (``jobs`` at a time); write per-submission and class outputs.
+
+    ``names`` (one per source, unique) names the results folders and rows; by default the
+    submissions' own names, made unique (nbgrader's ``submitted/<student>/<assignment>``
+    folders all share the assignment's name, so there the student ids are passed).
 
     Raises IsolationUnavailable before grading anything when ``options.isolation`` cannot
     be had here (fail closed: no submission is graded at a weaker level by surprise).
     """
     check_isolation(options)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = unique_names(sources)
+    if names is not None and (len(names) != len(sources) or len(set(names)) != len(names)):
+        raise ValueError("names must give one distinct name per submission")
+    names = list(names) if names is not None else unique_names(sources)
     # matplotlib's import and the figure's layout overlap the grading (its numbers come last).
     figure = SummaryFigure(_graded_functions(options), len(sources)).start()
 
