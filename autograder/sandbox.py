@@ -45,7 +45,8 @@ REQUESTS = ("auto", *LEVELS)
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 WORKER_SOURCE = PACKAGE_DIR / "worker"
-WORKER_FILES = ("server.py", "protocol.py")
+# keras_bridge.py is loaded only by workers started with --bridge keras (profiles.py).
+WORKER_FILES = ("server.py", "protocol.py", "keras_bridge.py")
 # The grader's secrets: never visible inside bwrap, chmod go-rwx for the user level.
 # Besides the solutions, hidden suites and Keras cache: the project's tests (they hold a
 # second complete implementation), the sample catalogue (snippets of the solutions) and
@@ -114,6 +115,10 @@ class Scratch:
     claim: Path | None = None
     marker: str = ""
     warnings: list[str] = field(default_factory=list)
+    # The worker profile's additions (autograder/profiles.py): site-packages entries bound
+    # back into the bwrap view besides numpy, and variables added to the worker environment.
+    packages: tuple[Path, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def visible_cwd(self) -> str:
@@ -534,6 +539,7 @@ def worker_env(scratch: Scratch) -> dict[str, str]:
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            MARKER_VAR: scratch.marker}
     env.update({k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ})
+    env = {**scratch.env, **env}  # the profile's variables never replace ours
     return env
 
 
@@ -568,7 +574,7 @@ def bwrap_args(scratch: Scratch, env: dict[str, str], limits: Limits) -> list[st
     view.system()
     for prefix in python_paths()[1:3]:
         view.ro_bind(prefix)
-    view.mask_site_packages(numpy_dir())
+    view.mask_site_packages(numpy_dir(), scratch.packages)
     view.mask(Path(p) for p in PRIVATE_DIRS)
     view.parents(Path(SANDBOX_WORKER))
     view.args += ["--ro-bind", str(scratch.worker_dir), SANDBOX_WORKER,
@@ -627,14 +633,15 @@ class _View:
                           "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
             self.dirs.add(Path("/etc"))
 
-    def mask_site_packages(self, numpy_path: Path) -> None:
-        """Hide every site-packages directory, then put numpy (and its libs) back."""
+    def mask_site_packages(self, numpy_path: Path, extra: Iterable[Path] = ()) -> None:
+        """Hide every site-packages directory, then put numpy (and its libs) back, plus the
+        profile's ``extra`` entries (e.g. TensorFlow and its dependencies)."""
         masked = []
         for directory in site_dirs():
             if self.covered(directory) and directory.is_dir():
                 self.args += ["--perms", "0755", "--tmpfs", str(directory)]
                 masked.append(directory)
-        for path in (numpy_path, numpy_path.with_name("numpy.libs")):
+        for path in dict.fromkeys((numpy_path, numpy_path.with_name("numpy.libs"), *extra)):
             if path.exists():
                 self.args += ["--ro-bind", str(path), str(path)]
         for directory in masked:

@@ -24,10 +24,12 @@ import termios
 import threading
 import time
 import weakref
-from pathlib import Path
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from autograder import sandbox
+from autograder.profiles import DEFAULT, WorkerProfile, package_paths
 from autograder.worker import protocol
 from autograder.worker.protocol import ProtocolError, RandomSeed
 
@@ -103,12 +105,13 @@ class _Worker:
     """One running worker: the process, the trusted ends of its pipes, its drain threads."""
 
     def __init__(self, scratch: sandbox.Scratch, limits: sandbox.Limits, tail: _Tail,
-                 flood_limit: int) -> None:
+                 flood_limit: int, server_args: list[str] | None = None) -> None:
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
         for fd in (self.req_w, self.rep_r):
             _grow_pipe(fd)
-        launch = sandbox.build_launch(scratch, limits, ["--rfd", str(req_r), "--wfd", str(rep_w)])
+        launch = sandbox.build_launch(scratch, limits, ["--rfd", str(req_r), "--wfd", str(rep_w),
+                                                        *(server_args or [])])
         self.scratch, self.tail, self.flood_limit = scratch, tail, flood_limit
         self.flooded = False
         self.ready = False  # set once the worker has said "ready"
@@ -333,13 +336,18 @@ class StudentSession:
                  call_timeout: float = 10.0, wall_cap: float = 120.0,
                  memory_limit: int = 1536 * 2**20, output_limit: int = 8192,
                  flood_limit: int = DEFAULT_FLOOD_LIMIT,
-                 private_dirs: tuple[str | Path, ...] | None = None) -> None:
+                 private_dirs: tuple[str | Path, ...] | None = None,
+                 profile: WorkerProfile = DEFAULT,
+                 extra_files: Mapping[str, bytes] | None = None) -> None:
         """Copy the submission and choose the isolation level; no worker starts yet.
 
         Added keywords: ``flood_limit`` (bytes of output one call may print before it fails
-        with kind 'output_flood') and ``private_dirs`` (directories made unreadable to a
+        with kind 'output_flood'), ``private_dirs`` (directories made unreadable to a
         dedicated worker uid; default: the repository's solutions, hidden suites and
-        references).
+        references), ``profile`` (what the worker may see and use besides numpy, its
+        process cap and worker options; the limits above stay the caller's) and
+        ``extra_files`` (relative path -> bytes: grader data written into the copy before
+        any student code runs, e.g. a small mnist.npz for ``load_mnist(path)``).
         """
         submission = Path(submission_dir)
         if not submission.is_dir():
@@ -356,12 +364,21 @@ class StudentSession:
         self._import_failures: dict[str, StudentError] = {}
         self._next_id = 0
         scratch = sandbox.make_scratch(submission, choice.level)
+        self.profile = profile
+        self._server_args = profile.server_args()
+        scratch.packages = package_paths(profile.packages) if profile.packages else ()
+        scratch.env = dict(profile.env)
+        try:
+            _add_files(scratch, extra_files or {})
+        except BaseException:
+            sandbox.release_scratch(scratch)
+            raise
         self.copy_warnings: list[str] = list(scratch.warnings)
         if scratch.uid is not None:  # a dedicated uid: "other" permissions now matter
             dirs = sandbox.PRIVATE_DIRS if private_dirs is None else private_dirs
             sandbox.protect_private_dirs(Path(d) for d in dirs)
         self._limits = sandbox.Limits(
-            memory=self.memory_limit, nproc=64 if scratch.uid is not None else None,
+            memory=self.memory_limit, nproc=profile.nproc if scratch.uid is not None else None,
             cpu=int(self.wall_cap) + 60)
         self._res = _Resources(scratch)
         self._finalizer = weakref.finalize(self, _Resources.release, self._res)
@@ -534,7 +551,7 @@ class StudentSession:
         """
         if self._res.worker is None and not self.closed:
             self._res.worker = _Worker(self._res.scratch, self._limits, self._tail,
-                                       self.flood_limit)
+                                       self.flood_limit, self._server_args)
 
     def _ensure_worker(self, label: str) -> _Worker:
         worker = self._res.worker
@@ -546,7 +563,8 @@ class StudentSession:
         try:
             if worker is None or not worker.alive():
                 self._drop_worker()
-                worker = _Worker(self._res.scratch, self._limits, self._tail, self.flood_limit)
+                worker = _Worker(self._res.scratch, self._limits, self._tail, self.flood_limit,
+                                 self._server_args)
                 self._res.worker = worker
             ready, _ = worker.receive(deadline)
             if ready.get("status") != "ready":
@@ -573,6 +591,20 @@ class StudentSession:
     def _check_wall(self, label: str) -> None:
         if self._wall_left() <= 0:
             raise self._wall_error(label)
+
+
+def _add_files(scratch: sandbox.Scratch, files: Mapping[str, bytes]) -> None:
+    """Write grader data into the fresh copy (no student code has run: no links to fear)."""
+    for name, data in files.items():
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise ValueError(f"extra file names must be relative paths inside the copy: {name!r}")
+        target = scratch.cwd.joinpath(*relative.parts)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target.write_bytes(bytes(data))
+        os.chmod(target, 0o600)
+    if files and scratch.uid is not None:
+        sandbox.chown_tree(scratch.cwd, scratch.uid, scratch.gid)
 
 
 def _next_phase(phase: str, event: Any) -> str:
