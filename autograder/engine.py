@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import report
+from autograder.contract import MODULES
+from autograder.profiles import runner_seconds
 from autograder.runner import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
 from autograder.staging import StagedSubmission, StagingError, stage, submission_name
 
@@ -43,8 +45,9 @@ class GradeOptions:
 
     @property
     def runner_timeout(self) -> float:
-        """The runner's own limit: the student's wall cap plus room for the trusted side."""
-        return self.wall_cap + 60.0
+        """The runner's own limit: the student's wall caps (the keras profile has its own)
+        plus room for the trusted side."""
+        return runner_seconds(self.wall_cap, self.modules, MODULES)
 
 
 @dataclass

@@ -78,6 +78,14 @@ class ModuleProxy:
             raise AttributeError(name)
         return StudentFunction(self._session, self._module, name)
 
+    def _require_import(self) -> None:
+        """Fail the test now, as the student's failure, unless the module imports: lets a
+        test skip costly preparation (e.g. building a Keras model) for a missing module.
+        (Underscored: contract functions never are, so it cannot hide one.)"""
+        error = self._session.import_status(self._module)
+        if error is not None:
+            raise StudentCallFailed(error)
+
 
 # ---------------------------------------------------------------------------------------
 # Checks
