@@ -71,7 +71,6 @@ def load_mnist(path: str | None = None) -> Split:
     # HINT: np.load(path, allow_pickle=False) and check that all four arrays are in `files`.
     if path is None:
         import keras
-
         return keras.datasets.mnist.load_data()
     with np.load(path, allow_pickle=False) as data:
         missing = [name for name in MNIST_ARRAYS if name not in data.files]
@@ -103,11 +102,9 @@ def load_digits_dataset(test_size: float = 0.25, seed: int = 0) -> Split:
     """
     # BEGIN SOLUTION
     # HINT: digits = load_digits(); train_test_split(digits.images, digits.target, ...).
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    x_train, x_test, y_train, y_test = train_test_split(
+    from sklearn import datasets, model_selection
+    digits = datasets.load_digits()
+    x_train, x_test, y_train, y_test = model_selection.train_test_split(
         digits.images, digits.target, test_size=test_size, random_state=seed,
         stratify=digits.target)
     as_uint8 = (np.asarray(a).astype(np.uint8) for a in (x_train, y_train, x_test, y_test))
@@ -141,7 +138,6 @@ def preprocess(images: ArrayLike, labels: ArrayLike, num_classes: int = 10,
     # BEGIN SOLUTION
     # HINT: x = images.reshape(len(images), -1).astype(np.float32) / max_value.
     import keras
-
     images = np.asarray(images)
     labels = np.asarray(labels)
     if max_value <= 0:
@@ -199,7 +195,6 @@ def build_model(input_dim: int, num_classes: int = 10,
     # BEGIN SOLUTION
     # HINT: layers = [keras.Input((input_dim,))]; per hidden width add Dense, BN?, Dropout?.
     import keras
-
     problems = [
         (input_dim < 1, f"input_dim must be >= 1, got {input_dim}"),
         (num_classes < 2, f"num_classes must be >= 2, got {num_classes}"),
@@ -212,11 +207,10 @@ def build_model(input_dim: int, num_classes: int = 10,
         if failed:
             raise ValueError(message)
     layers: list[Any] = [keras.Input(shape=(int(input_dim),))]
+    penalty = keras.regularizers.L2(l2) if l2 > 0 else None
     for units in hidden_units:
-        regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
-        layers.append(keras.layers.Dense(int(units), activation="relu",
-                                         kernel_initializer="glorot_uniform",
-                                         kernel_regularizer=regularizer))
+        layers.append(keras.layers.Dense(int(units), "relu", kernel_regularizer=penalty,
+                                         kernel_initializer="glorot_uniform"))
         if batch_norm:
             layers.append(keras.layers.BatchNormalization())
         if dropout_rate > 0:
@@ -254,8 +248,8 @@ def train_model(model: Any, x: ArrayLike, y: ArrayLike, epochs: int = 5,
     """
     # BEGIN SOLUTION
     # HINT: return model.fit(x, y, epochs=..., batch_size=..., validation_split=..., verbose=0).
-    return model.fit(np.asarray(x), np.asarray(y), epochs=epochs, batch_size=batch_size,
-                     validation_split=validation_split, verbose=0)
+    return model.fit(np.asarray(x), np.asarray(y), batch_size=batch_size, epochs=epochs,
+                     verbose=0, validation_split=validation_split)
     # END SOLUTION
 
 

@@ -21,6 +21,7 @@ other modules, or a submission without this one, never loads TensorFlow.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from types import ModuleType
@@ -295,6 +296,12 @@ def trusted_model(model: Any) -> ReturnedModel:
     data = model_data(model)
     return ReturnedModel(type(model).__name__, json.loads(data.config), data.config,
                          data.weights)
+
+
+def fit_steps(samples: int, batch_size: int, validation_split: float) -> int:
+    """Batches per epoch of ``fit``: Keras trains on the first floor(N * (1 - split))
+    samples (``history.params["steps"]``, which shows batch_size and the split at work)."""
+    return math.ceil(math.floor(samples * (1.0 - validation_split)) / batch_size)
 
 
 def predicted_labels(model: Any, x: np.ndarray) -> np.ndarray:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import io
-import math
 import time
 from typing import Any
 
@@ -202,11 +201,6 @@ def test_build_model_rejects_bad_arguments(student):
 
 
 # ----- training and accuracy -----------------------------------------------------------
-def _steps(samples: int, batch_size: int, validation_split: float) -> int:
-    """Batches per epoch: Keras trains on the first floor(N * (1 - split)) samples."""
-    return math.ceil(math.floor(samples * (1.0 - validation_split)) / batch_size)
-
-
 def _check_history(label: str, got: keras_models.ReturnedHistory, epochs: int,
                    steps: int) -> None:
     check_equal(f"{label}: history.history keys", sorted(got.history),
@@ -232,8 +226,9 @@ def test_train_model(student, reference):
     x_train, y_train, _, _ = _digits_split(0.25, 0)
     x, y = _trusted_xy(x_train, y_train)
     for kwargs, epochs, steps in [
-        ({"epochs": 3, "batch_size": 64, "validation_split": 0.2}, 3, _steps(len(x), 64, 0.2)),
-        ({}, 5, _steps(len(x), 128, 0.1)),
+        ({"epochs": 3, "batch_size": 64, "validation_split": 0.2}, 3,
+         keras_models.fit_steps(len(x), 64, 0.2)),
+        ({}, 5, keras_models.fit_steps(len(x), 128, 0.1)),
     ]:
         label = "train_model(model, x, y" + "".join(f", {k}={v}" for k, v in kwargs.items()) + ")"
         sent = _reference_model(reference, 64, hidden_units=(32,), dropout_rate=0.0)

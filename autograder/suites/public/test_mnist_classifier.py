@@ -91,9 +91,9 @@ def test_build_model_layers_and_compile(student):
         check_equal("layers", keras_models.layer_summary(got.config, label),
                     [str(line) for line in c["want_layers"]])
     summary = keras_models.compile_summary(got.config)
-    with hint("model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), "
-              "loss='categorical_crossentropy', metrics=['accuracy']): loss='softmax' is "
-              "the deck's erratum."):
+    with hint("compile with Adam at the given learning_rate, the loss "
+              "'categorical_crossentropy' and the metric 'accuracy' (loss='softmax' is the "
+              "deck's erratum)."):
         check_equal("optimizer", summary["optimizer"], "Adam")
         check_equal("loss", summary["loss"], "categorical_crossentropy")
         check_equal("metrics", summary["metrics"], ["accuracy"])
@@ -121,8 +121,8 @@ def test_trained_network_reaches_95_percent(student):
     x, y, x_test, y_test = _digits()
     history = keras_models.returned_history(
         student.train_model(built.as_argument(), x, y, epochs=20), "train_model")
-    with hint("return model.fit(x, y, epochs=epochs, batch_size=batch_size, "
-              "validation_split=validation_split, verbose=0)."):
+    with hint("return the History of model.fit, passing epochs, batch_size and "
+              "validation_split on (verbose=0)."):
         check_equal("history keys", sorted(history.history),
                     ["accuracy", "loss", "val_accuracy", "val_loss"])
         check_equal("epochs in the history", len(history.history["loss"]), 20)
