@@ -6,8 +6,11 @@ import TensorFlow, Keras and matplotlib, and nothing in the grading path imports
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -29,13 +32,43 @@ class ExampleResult:
     numbers: dict[str, Any] = field(default_factory=dict)
 
 
-def keras() -> ModuleType:
-    """Keras 3 on TensorFlow without progress bars or TensorFlow's info logs."""
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Send what C/C++ code writes to file descriptor 2 to /dev/null for a while.
+
+    TensorFlow's import prints a start-up banner (absl ``I0000 ...`` lines) straight to
+    descriptor 2 before any log setting applies; in Jupyter that shows as red stderr output
+    (and nbgrader scores a cell with stderr 0). Python exceptions are unaffected.
+    """
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def keras(progress: bool = False) -> ModuleType:
+    """Keras 3 on TensorFlow, imported without TensorFlow's banner and info logs.
+
+    ``progress=False`` also turns Keras's interactive output off (progress bars and
+    ``model.summary()`` print nothing); a notebook that shows summaries passes True.
+    """
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "keras" not in sys.modules:
+        with native_stderr_silenced():
+            import keras as keras_module
+            import tensorflow
     import keras as keras_module
+    import tensorflow
 
-    keras_module.config.disable_interactive_logging()
+    tensorflow.get_logger().setLevel("ERROR")  # e.g. retracing notices on repeated predict
+    if not progress:
+        keras_module.config.disable_interactive_logging()
     return keras_module
 
 

@@ -23,7 +23,7 @@ from autograder.examples.common import (
 )
 
 RATES = (10.0, 0.001, 0.1)
-EPOCHS, QUICK_EPOCHS = 100, 60
+EPOCHS, QUICK_EPOCHS = 100, 40
 
 
 def keras_history(X: np.ndarray, y: np.ndarray, learning_rate: float, epochs: int,
