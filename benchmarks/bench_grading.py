@@ -26,13 +26,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from autograder.contract import MODULE_PROFILES, MODULES  # noqa: E402
 from autograder.engine import GradeOptions, grade_many, grade_submission  # noqa: E402
 from autograder.samples import catalog  # noqa: E402
 from autograder.session import StudentSession  # noqa: E402
 
+# The seven numpy modules; mnist_classifier (TensorFlow, its own worker) is timed by
+# bench_mnist.py --grading.
+NUMPY_MODULES = tuple(m for m in MODULES if m not in MODULE_PROFILES)
+
 
 def one_submission(reference: Path, repeat: int, isolation: str) -> list[float]:
-    options = GradeOptions(isolation=isolation)
+    options = GradeOptions(isolation=isolation, modules=NUMPY_MODULES)
     grade_submission(reference, options)  # warm the page cache
     times = []
     for _ in range(repeat):
@@ -46,7 +51,8 @@ def one_submission(reference: Path, repeat: int, isolation: str) -> list[float]:
 def class_run(sources: list[Path], jobs: int, isolation: str) -> float:
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        grade_many(sources, Path(out), GradeOptions(isolation=isolation), jobs=jobs)
+        grade_many(sources, Path(out), GradeOptions(isolation=isolation,
+                                                    modules=NUMPY_MODULES), jobs=jobs)
         return time.perf_counter() - start
 
 
@@ -67,7 +73,8 @@ def worker_peak_kib(reference: Path, isolation: str) -> dict:
 def runner_peak_kib(reference: Path) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         command = ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "autograder.runner",
-                   "--submission", str(reference), "--results", f"{scratch}/r.json"]
+                   "--submission", str(reference), "--results", f"{scratch}/r.json",
+                   *(arg for m in NUMPY_MODULES for arg in ("--module", m))]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         return int(done.stderr.strip().splitlines()[-1])
 
