@@ -26,12 +26,14 @@ import time
 import weakref
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autograder import sandbox
-from autograder.profiles import DEFAULT, WorkerProfile, package_paths
 from autograder.worker import protocol
 from autograder.worker.protocol import ProtocolError, RandomSeed
+
+if TYPE_CHECKING:
+    from autograder.profiles import WorkerProfile
 
 __all__ = ["RandomSeed", "SandboxError", "StudentError", "StudentSession", "KINDS"]
 
@@ -337,15 +339,16 @@ class StudentSession:
                  memory_limit: int = 1536 * 2**20, output_limit: int = 8192,
                  flood_limit: int = DEFAULT_FLOOD_LIMIT,
                  private_dirs: tuple[str | Path, ...] | None = None,
-                 profile: WorkerProfile = DEFAULT,
+                 profile: WorkerProfile | None = None,
                  extra_files: Mapping[str, bytes] | None = None) -> None:
         """Copy the submission and choose the isolation level; no worker starts yet.
 
         Added keywords: ``flood_limit`` (bytes of output one call may print before it fails
         with kind 'output_flood'), ``private_dirs`` (directories made unreadable to a
         dedicated worker uid; default: the repository's solutions, hidden suites and
-        references), ``profile`` (what the worker may see and use besides numpy, its
-        process cap and worker options; the limits above stay the caller's) and
+        references), ``profile`` (an ``autograder.profiles.WorkerProfile``: what the worker
+        may see and use besides numpy, its process cap and worker options; the limits above
+        stay the caller's; None is the numpy-only default) and
         ``extra_files`` (relative path -> bytes: grader data written into the copy before
         any student code runs, e.g. a small mnist.npz for ``load_mnist(path)``).
         """
@@ -365,10 +368,15 @@ class StudentSession:
         self._next_id = 0
         scratch = sandbox.make_scratch(submission, choice.level)
         self.profile = profile
-        self._server_args = profile.server_args()
-        scratch.packages = package_paths(profile.packages) if profile.packages else ()
-        scratch.env = dict(profile.env)
+        self._server_args: list[str] = []
+        nproc = 64
         try:
+            if profile is not None:
+                from autograder.profiles import package_paths  # only profiled sessions need it
+
+                self._server_args, nproc = profile.server_args(), profile.nproc
+                scratch.packages = package_paths(profile.packages) if profile.packages else ()
+                scratch.env = dict(profile.env)
             _add_files(scratch, extra_files or {})
         except BaseException:
             sandbox.release_scratch(scratch)
@@ -378,7 +386,7 @@ class StudentSession:
             dirs = sandbox.PRIVATE_DIRS if private_dirs is None else private_dirs
             sandbox.protect_private_dirs(Path(d) for d in dirs)
         self._limits = sandbox.Limits(
-            memory=self.memory_limit, nproc=profile.nproc if scratch.uid is not None else None,
+            memory=self.memory_limit, nproc=nproc if scratch.uid is not None else None,
             cpu=int(self.wall_cap) + 60)
         self._res = _Resources(scratch)
         self._finalizer = weakref.finalize(self, _Resources.release, self._res)

@@ -91,13 +91,16 @@ def test_missing_module_and_syntax_error_are_named(graded_samples):
     assert kinds == {"missing_module"}
     assert "not submitted: batchnorm.py" in missing["output"]
     broken = graded_samples["results"]["syntax_error_normalization"].results
-    outputs = [t["output"] for t in broken["tests"] if t["status"] != "passed"]
+    outputs = [t["output"] for t in broken["tests"]
+               if t["status"] != "passed" and t["tags"][0] == "normalization"]
     assert outputs and all("SyntaxError" in o and "line" in o for o in outputs)
 
 
 def test_feedback_names_the_mistake(graded_samples):
     results = graded_samples["results"]["adam_no_bias_correction"].results
-    failed = [t for t in results["tests"] if t["status"] != "passed"]
+    # (its mnist_classifier tests fail too: the sample leaves that slow module out)
+    failed = [t for t in results["tests"] if t["status"] != "passed"
+              and t["tags"][0] == "optimizers"]
     assert failed
     assert any("bias correction" in t["output"] for t in failed)
     assert all("max abs error" in t["output"] or "differ" in t["output"] for t in failed)

@@ -61,6 +61,16 @@ def epochs_to_converge(history: np.ndarray, optimum: float, rtol: float = 0.01) 
 
 
 def run(out_dir: Path, quick: bool = False) -> ExampleResult:
+    """Scale the table and the badly scaled set three ways; count epochs.
+
+    Inputs:
+    - out_dir: where ``normalization.png`` is written (created if missing).
+    - quick: cap gradient descent at 5000 epochs (else 20000).
+
+    Returns:
+    - an ExampleResult: the figure's path and ``numbers``:
+      "table", "runs" -> learning_rate, condition, epochs, "cap".
+    """
     gd = course_module("gradient_descent")
     table = scaled(lecture_table())
     say("normalization: the deck's table (x1, x2)")
