@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.profiles import DEFAULT, WorkerProfile, profile_for
+from autograder.profiles import DEFAULT, WorkerProfile, missing_distributions, profile_for
 from autograder.runner import CALL_TIMEOUT, MEMORY_MB, WALL_CAP, start_session
 from autograder.session import StudentSession
 from autograder.testing import ModuleProxy, StudentCallFailed
@@ -113,6 +113,10 @@ def _profile_session(config: pytest.Config, profile: WorkerProfile,
     (the options' values where the profile sets none) and the suite's data files."""
     sessions = config.stash[_PROFILE_SESSIONS]
     if profile.name not in sessions:
+        missing = missing_distributions(profile)
+        if missing:  # the grader's fault, never the student's: a grader error, loudly
+            raise RuntimeError(f"the grading environment lacks {', '.join(missing)}, which "
+                               f"the {profile.name!r} worker profile needs; install them")
         memory_mb = profile.memory_mb or config.getoption("--dltips-memory-mb")
         sessions[profile.name] = StudentSession(
             config.getoption("--dltips-submission"),

@@ -115,6 +115,18 @@ def distribution_closure(names: tuple[str, ...]) -> list[metadata.Distribution]:
     return list(found.values())
 
 
+def missing_distributions(profile: WorkerProfile) -> list[str]:
+    """The profile's distributions that are not installed here (a grading-environment
+    problem: without them a correct submission could not even import)."""
+    missing = []
+    for name in profile.packages:
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
+
+
 @functools.cache
 def package_paths(names: tuple[str, ...]) -> tuple[Path, ...]:
     """The top-level entries (package dirs, single-file modules, dist-info, *.libs) that

@@ -143,3 +143,7 @@ def test_profiles_are_declared_once_per_module():
     # The keras profile's extra wall cap counts only when its module is graded.
     assert profiles.extra_wall_cap(("losses",), ("losses", "mnist_classifier")) == 0
     assert profiles.extra_wall_cap((), ("losses", "mnist_classifier")) == KERAS.wall_cap
+    # A grading environment without TensorFlow is reported as the grader's problem.
+    assert profiles.missing_distributions(KERAS) == []
+    absent = profiles.WorkerProfile("x", packages=("keras", "no-such-distribution-dltips"))
+    assert profiles.missing_distributions(absent) == ["no-such-distribution-dltips"]
