@@ -11,6 +11,8 @@
     dltips references                                  recompute the cached Keras outputs
     dltips gradescope [--out FILE.zip]                 build the Gradescope autograder zip
     dltips nbgrader init DIR [--assignment NAME]       write an nbgrader course for the unit
+    dltips examples [NAME...] --out DIR [--quick]      lecture figures (learning rate ... BN)
+    dltips predict IMAGE... [--model FILE]             recognise a handwritten digit image
 """
 
 from __future__ import annotations
@@ -122,6 +124,23 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the assignment holding the whole unit (default keras_tips_1)")
     init.add_argument("--force", action="store_true",
                       help="rewrite the config and source/<assignment>/ of an existing course")
+
+    examples = commands.add_parser("examples", help="train the lecture examples, write figures")
+    examples.add_argument("names", nargs="*", metavar="NAME",
+                          help="learning_rate, normalization, overfitting, optimizers, "
+                               "batch_norm (default: all)")
+    examples.add_argument("--out", "-o", type=Path, default=Path("dltips-examples"))
+    examples.add_argument("--quick", action="store_true",
+                          help="fewer epochs (the figures still show the effect)")
+
+    predict = commands.add_parser("predict", help="recognise handwritten digit images")
+    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE",
+                         help="PNG or JPEG files, one digit each")
+    predict.add_argument("--model", type=Path, default=None,
+                         help="a saved Keras model (.keras); default: the lecture network "
+                              "trained once on the offline 8x8 digits and cached")
+    predict.add_argument("--out", "-o", type=Path, default=Path("dltips-predictions"),
+                         help="where the figures go")
     return parser
 
 
@@ -354,12 +373,42 @@ def cmd_nbgrader(args: argparse.Namespace) -> int:
                   "the stub modules, data/)", soft_wrap=True)
     console.print(f"Next: cd {course} && nbgrader generate_assignment {assignment} --force",
                   soft_wrap=True)
+
+
+def cmd_examples(args: argparse.Namespace) -> int:
+    from autograder.examples import EXAMPLES, run_examples
+
+    unknown = [n for n in args.names if n not in EXAMPLES]
+    if unknown:
+        raise UsageFailure(f"unknown example {unknown[0]!r}; choose from {', '.join(EXAMPLES)}")
+    results = run_examples(args.names, args.out, quick=args.quick)
+    console.print("Wrote " + ", ".join(str(r.figure) for r in results))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from autograder.examples import predict
+
+    missing = [p for p in args.images if not p.is_file()]
+    if missing:
+        raise UsageFailure(f"{missing[0]}: no such image file")
+    try:
+        model, max_value = (predict.load_model(args.model) if args.model
+                            else predict.lecture_model())
+        for image in args.images:
+            result = predict.predict(model, image, max_value)
+            result.figure = predict.figure(result, predict.read_gray(image), args.out)
+            top3 = ", ".join(f"{d}: {100 * p:.1f} %" for d, p in result.top3)
+            console.print(f"{_escape(str(image))}: [bold]{result.label}[/]  (top 3: {top3})  "
+                          f"figure {_escape(str(result.figure))}", soft_wrap=True)
+    except predict.ImageError as error:
+        raise UsageFailure(str(error)) from None
     return 0
 
 
 COMMANDS = {"grade": cmd_grade, "demo": cmd_demo, "check": cmd_check, "release": cmd_release,
             "references": cmd_references, "gradescope": cmd_gradescope,
-            "nbgrader": cmd_nbgrader}
+            "nbgrader": cmd_nbgrader, "examples": cmd_examples, "predict": cmd_predict}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from autograder.course.contract import MODULE_PROFILES, MODULES  # noqa: E402
 from autograder.course.samples import catalog  # noqa: E402
 from autograder.grading.engine import GradeOptions, grade_many, grade_submission  # noqa: E402
 from autograder.sandbox.session import StudentSession  # noqa: E402
@@ -39,14 +40,20 @@ import sys, time, tempfile
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from autograder.grading.engine import GradeOptions, grade_many
+modules = tuple(sys.argv[4].split(','))
 with tempfile.TemporaryDirectory() as out:
     start = time.perf_counter()
-    (result,) = grade_many([Path(sys.argv[2])], Path(out), GradeOptions(isolation=sys.argv[3]))
+    (result,) = grade_many([Path(sys.argv[2])], Path(out), GradeOptions(isolation=sys.argv[3],
+                                                        modules=modules))
     elapsed = time.perf_counter() - start
     assert result.score == result.max_score, "the reference must get full marks"
     assert (Path(out) / "summary.png").read_bytes()[:4] == b"\\x89PNG", "no figure written"
     print(elapsed)
 """
+
+# The seven numpy modules; mnist_classifier (TensorFlow, its own worker) is timed by
+# bench_mnist.py --grading.
+NUMPY_MODULES = tuple(m for m in MODULES if m not in MODULE_PROFILES)
 
 
 def one_submission(reference: Path, repeat: int, isolation: str) -> list[float]:
@@ -54,14 +61,15 @@ def one_submission(reference: Path, repeat: int, isolation: str) -> list[float]:
     times = []
     for _ in range(repeat + 1):  # the first run only warms the page cache
         done = subprocess.run([sys.executable, "-c", ONE_GRADE_RUN, str(ROOT), str(reference),
-                               isolation], capture_output=True, text=True, check=True)
+                               isolation, ",".join(NUMPY_MODULES)],
+                              capture_output=True, text=True, check=True)
         times.append(float(done.stdout.strip().splitlines()[-1]))
     return times[1:]
 
 
 def grading_only(reference: Path, repeat: int, isolation: str) -> list[float]:
     """grade_submission alone (no class outputs), in this process."""
-    options = GradeOptions(isolation=isolation)
+    options = GradeOptions(isolation=isolation, modules=NUMPY_MODULES)
     grade_submission(reference, options)  # warm the page cache
     times = []
     for _ in range(repeat):
@@ -75,7 +83,8 @@ def grading_only(reference: Path, repeat: int, isolation: str) -> list[float]:
 def class_run(sources: list[Path], jobs: int, isolation: str) -> float:
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        grade_many(sources, Path(out), GradeOptions(isolation=isolation), jobs=jobs)
+        grade_many(sources, Path(out), GradeOptions(isolation=isolation,
+                                                    modules=NUMPY_MODULES), jobs=jobs)
         return time.perf_counter() - start
 
 
@@ -96,7 +105,8 @@ def worker_peak_kib(reference: Path, isolation: str) -> dict:
 def runner_peak_kib(reference: Path) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         command = ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "autograder.grading.runner",
-                   "--submission", str(reference), "--results", f"{scratch}/r.json"]
+                   "--submission", str(reference), "--results", f"{scratch}/r.json",
+                   *(arg for m in NUMPY_MODULES for arg in ("--module", m))]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         return int(done.stderr.strip().splitlines()[-1])
 

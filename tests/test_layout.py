@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "autograder"
-ROOMS = ("sandbox", "grading", "course", "delivery")
+ROOMS = ("sandbox", "grading", "course", "delivery", "examples")
 
 # room -> the autograder modules it may import (prefix match); anything else is a violation.
 ALLOWED = {
@@ -25,6 +25,7 @@ ALLOWED = {
     "grading": ("autograder.grading", "autograder.sandbox", "autograder.course"),
     "delivery": ("autograder.delivery", "autograder.grading", "autograder.course",
                  "autograder.sandbox"),
+    "examples": ("autograder.examples", "autograder.course.contract"),
     "cli": ("autograder",),
 }
 
@@ -116,6 +117,14 @@ def test_importing_the_sandbox_loads_nothing_of_the_trusted_side():
     loaded = done.stdout.split()
     assert "autograder.sandbox.session" in loaded
     assert [m for m in loaded if not m.startswith("autograder.sandbox")] == []
+
+
+def test_nothing_trusted_imports_the_examples():
+    """Section 6's demos import TensorFlow: no grading path may reach them."""
+    users = sorted(name for name, deps in GRAPH.items()
+                   if room_of(name) not in ("examples", "cli")
+                   and any(d.startswith("autograder.examples") for d in deps))
+    assert users == []
 
 
 def test_every_room_says_what_it_owns_and_its_import_rules():

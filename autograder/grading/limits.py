@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.course.contract import MODULE_PROFILES, MODULES
 from autograder.sandbox.lease import Lease
+from autograder.sandbox.profiles import DEFAULT, PROFILES, WorkerProfile
 from autograder.sandbox.session import StudentSession  # numpy only: no pytest at this point
 
 CALL_TIMEOUT = 10.0  # seconds per call: generous for an honest pure-Python loop
@@ -17,6 +19,38 @@ RUNNER_MEMORY_MB = 2048
 # Seconds the trusted side (pytest, comparisons, reports of one submission) may add to the
 # student's wall cap before the engine stops the runner and cleans up after it.
 TRUSTED_MARGIN = 60.0
+
+
+def profile_for(module: str) -> WorkerProfile:
+    """The worker profile of a contract module (the default one unless the contract says
+    so; see ``autograder.sandbox.profiles``)."""
+    return PROFILES[MODULE_PROFILES.get(module, DEFAULT.name)]
+
+
+def heavy_profiles(modules: tuple[str, ...] | list[str]) -> list[WorkerProfile]:
+    """The non-default profiles a run of ``modules`` (all when empty) starts workers of."""
+    graded = modules or MODULES
+    found = {profile_for(m).name: profile_for(m) for m in graded}
+    found.pop(DEFAULT.name, None)
+    return list(found.values())
+
+
+def extra_wall_cap(modules: tuple[str, ...] | list[str]) -> float:
+    """Seconds of student code the non-default profiles add to one submission's run."""
+    return sum(p.wall_cap or 0.0 for p in heavy_profiles(modules))
+
+
+def runner_seconds(wall_cap: float, modules: tuple[str, ...] | list[str]) -> float:
+    """How long one trusted grading run may take: the student's time caps, plus
+    TRUSTED_MARGIN for pytest and the comparisons, plus as much again per heavy profile
+    (the trusted side imports that profile's libraries to judge its results)."""
+    heavy = heavy_profiles(modules)
+    return wall_cap + TRUSTED_MARGIN + extra_wall_cap(modules) + TRUSTED_MARGIN * len(heavy)
+
+
+def runner_memory_mb(modules: tuple[str, ...] | list[str]) -> int:
+    """The trusted runner's address-space cap for a run of ``modules``."""
+    return RUNNER_MEMORY_MB + sum(p.runner_extra_mb for p in heavy_profiles(modules))
 
 
 def start_session(submission: str | Path, *, isolation: str = "auto",

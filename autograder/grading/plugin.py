@@ -2,8 +2,9 @@
 
 Loaded by ``autograder.grading.runner`` with ``-p autograder.grading.plugin``. It
 - registers the suite markers (``module``, ``points``, ``functions``);
-- provides the fixtures ``student`` (a proxy into the sandboxed worker), ``reference``
-  (the trusted solution module) and ``keras_refs`` (the cached Keras outputs);
+- provides the fixtures ``student`` (a proxy into the sandboxed worker of the module's
+  profile), ``reference`` (the trusted solution module), ``keras_refs`` (the cached Keras
+  outputs) and ``session_files`` (grader data a suite puts into its worker's copy);
 - records one result per test (points, outcome, message, the kind of student failure) and
   writes them as JSON when the session ends.
 
@@ -23,9 +24,16 @@ import numpy as np
 import pytest
 
 from autograder.course.contract import COURSE_DIR
-from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP, start_session
+from autograder.grading.limits import (
+    CALL_TIMEOUT,
+    MEMORY_MB,
+    WALL_CAP,
+    profile_for,
+    start_session,
+)
 from autograder.grading.results import progress_path
 from autograder.grading.testing import ModuleProxy, StudentCallFailed
+from autograder.sandbox.profiles import DEFAULT, WorkerProfile, missing_distributions
 from autograder.sandbox.session import StudentSession
 
 KERAS_REFS = COURSE_DIR / "references" / "keras_refs.npz"
@@ -56,6 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 _RECORDS = pytest.StashKey[list]()
 _SESSION = pytest.StashKey[StudentSession]()
+_PROFILE_SESSIONS = pytest.StashKey[dict]()
 
 
 # ---------------------------------------------------------------------------------------
@@ -84,6 +93,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _log_progress(config, {"isolation": started.isolation_level,
                            "isolation_note": started.isolation_note,
                            "isolation_program": started.isolation_program})
+    config.stash[_PROFILE_SESSIONS] = {}
 
 
 @pytest.fixture(scope="session")
@@ -98,9 +108,36 @@ def _student_session(pytestconfig: pytest.Config) -> Iterator[StudentSession]:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    session = config.stash.get(_SESSION, None)
-    if session is not None:  # e.g. a collection error: no test ever used the session
+    for session in _all_sessions(config):  # e.g. a collection error: never used
         session.close()
+
+
+def _all_sessions(config: pytest.Config) -> list[StudentSession]:
+    default = config.stash.get(_SESSION, None)
+    others = list(config.stash.get(_PROFILE_SESSIONS, {}).values())
+    return ([default] if default is not None else []) + others
+
+
+def _profile_session(config: pytest.Config, profile: WorkerProfile,
+                     files: Mapping[str, bytes]) -> StudentSession:
+    """The session of a non-default profile, made on first use with the profile's limits
+    (the options' values where the profile sets none) and the suite's data files."""
+    sessions = config.stash[_PROFILE_SESSIONS]
+    if profile.name not in sessions:
+        missing = missing_distributions(profile)
+        if missing:  # the grader's fault, never the student's: a grader error, loudly
+            raise RuntimeError(f"the grading environment lacks {', '.join(missing)}, which "
+                               f"the {profile.name!r} worker profile needs; install them")
+        memory_mb = profile.memory_mb or config.getoption("--dltips-memory-mb")
+        sessions[profile.name] = StudentSession(
+            config.getoption("--dltips-submission"),
+            isolation=config.getoption("--dltips-isolation"),
+            call_timeout=profile.call_timeout or config.getoption("--dltips-call-timeout"),
+            wall_cap=profile.wall_cap or config.getoption("--dltips-wall-cap"),
+            memory_limit=memory_mb * 2**20, profile=profile, extra_files=files,
+            # the engine's lease: its sweep also ends this worker if the runner dies
+            lease=getattr(config.stash[_SESSION], "lease", None))
+    return sessions[profile.name]
 
 
 def _module_of(request: pytest.FixtureRequest) -> str:
@@ -112,8 +149,27 @@ def _module_of(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def student(request: pytest.FixtureRequest, _student_session: StudentSession) -> ModuleProxy:
-    """The submission's module graded by this suite file, behind the worker boundary."""
-    return ModuleProxy(_student_session, _module_of(request))
+    """The submission's module graded by this suite file, behind the worker boundary.
+
+    Modules of the default profile share the prestarted worker; a module with its own
+    profile (autograder/sandbox/profiles.py) gets a worker of that profile, started on first use.
+    """
+    module = _module_of(request)
+    profile = profile_for(module)
+    if profile is DEFAULT:
+        return ModuleProxy(_student_session, module)
+    files = request.getfixturevalue("session_files")
+    return ModuleProxy(_profile_session(request.config, profile, files), module)
+
+
+@pytest.fixture(scope="session")
+def session_files() -> dict[str, bytes]:
+    """Relative path -> bytes written into the copy of a profile's worker before it starts.
+
+    None by default; a suite overrides this fixture to give its functions files to read
+    (and keeps the trusted copy to compare against).
+    """
+    return {}
 
 
 @pytest.fixture
@@ -245,13 +301,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not path:
         return
     student_session = session.config.stash.get(_SESSION, None)
+    tails = [s.output_tail() for s in _all_sessions(session.config)]
     payload = {
         "tests": session.config.stash[_RECORDS],
         "exitstatus": int(exitstatus),
         "isolation": getattr(student_session, "isolation_level", None),
         "isolation_note": getattr(student_session, "isolation_note", ""),
         "isolation_program": getattr(student_session, "isolation_program", ""),
-        "output_tail": student_session.output_tail() if student_session else "",
+        "output_tail": "\n".join(tail for tail in tails if tail),
         "finished": time.time(),
     }
     Path(path).write_text(json.dumps(payload, indent=1), encoding="utf-8")

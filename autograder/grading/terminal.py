@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 NOT_STARTED = "every check stops at NotImplementedError"
 SHORT_NAMES = {"losses": "loss", "gradient_descent": "gd", "normalization": "norm",
                "regularization": "reg", "dropout": "drop", "optimizers": "optim",
-               "batchnorm": "bn"}
+               "batchnorm": "bn", "mnist_classifier": "mnist"}
 
 
 # ---------------------------------------------------------------------------------------

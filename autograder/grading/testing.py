@@ -22,9 +22,10 @@ import pytest
 
 from autograder.course.contract import MAY_MODIFY
 from autograder.sandbox.session import CallOutcome, StudentError, StudentSession
-from autograder.sandbox.worker.protocol import RandomSeed
+from autograder.sandbox.worker.protocol import ModelData, RandomSeed
 
 __all__ = [
+    "ModelData",
     "RandomSeed",
     "StudentCallFailed",
     "ModuleProxy",
@@ -149,6 +150,14 @@ class ModuleProxy:
         if name.startswith("_"):
             raise AttributeError(name)
         return StudentFunction(self._session, self._module, name)
+
+    def _require_import(self) -> None:
+        """Fail the test now, as the student's failure, unless the module imports: lets a
+        test skip costly preparation (e.g. building a Keras model) for a missing module.
+        (Underscored: contract functions never are, so it cannot hide one.)"""
+        error = self._session.import_status(self._module)
+        if error is not None:
+            raise StudentCallFailed(error)
 
 
 # ---------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def worker_env(scratch: Scratch) -> dict[str, str]:
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            MARKER_VAR: scratch.marker}
     env.update({k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ})
-    return env
+    return {**scratch.env, **env}  # the profile's variables never replace ours
 
 
 def build_launch(scratch: Scratch, limits: Limits, server_args: Sequence[str]) -> Launch:
@@ -100,7 +100,7 @@ def bwrap_args(scratch: Scratch, env: dict[str, str], limits: Limits) -> list[st
     view.system()
     for prefix in python_paths()[1:3]:
         view.ro_bind(prefix)
-    view.mask_site_packages(numpy_dir())
+    view.mask_site_packages(numpy_dir(), scratch.packages)
     view.mask(private_paths())
     view.parents(Path(SANDBOX_WORKER))
     view.args += ["--ro-bind", str(scratch.worker_dir), SANDBOX_WORKER,
@@ -159,14 +159,15 @@ class _View:
                           "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
             self.dirs.add(Path("/etc"))
 
-    def mask_site_packages(self, numpy_path: Path) -> None:
-        """Hide every site-packages directory, then put numpy (and its libs) back."""
+    def mask_site_packages(self, numpy_path: Path, extra: Iterable[Path] = ()) -> None:
+        """Hide every site-packages directory, then put numpy (and its libs) back, plus the
+        profile's ``extra`` entries (e.g. TensorFlow and its dependencies)."""
         masked = []
         for directory in site_dirs():
             if self.covered(directory) and directory.is_dir():
                 self.args += ["--perms", "0755", "--tmpfs", str(directory)]
                 masked.append(directory)
-        for path in (numpy_path, numpy_path.with_name("numpy.libs")):
+        for path in dict.fromkeys((numpy_path, numpy_path.with_name("numpy.libs"), *extra)):
             if path.exists():
                 self.args += ["--ro-bind", str(path), str(path)]
         for directory in masked:

@@ -21,7 +21,8 @@ SANDBOX_DIR = Path(__file__).resolve().parent
 PACKAGE_DIR = SANDBOX_DIR.parent
 REPO_ROOT = PACKAGE_DIR.parent
 WORKER_SOURCE = SANDBOX_DIR / "worker"
-WORKER_FILES = ("server.py", "protocol.py")
+# keras_bridge.py is loaded only by workers started with --bridge keras (profiles.py).
+WORKER_FILES = ("server.py", "protocol.py", "keras_bridge.py")
 # The grader's secrets: never visible inside bwrap, chmod go-rwx for the user level.
 # Besides the solutions, hidden suites and Keras cache: the project's tests (they hold a
 # second complete implementation), the sample catalogue (snippets of the solutions) and

@@ -36,6 +36,10 @@ class Scratch:
     claim: Path | None = None
     marker: str = ""
     warnings: list[str] = field(default_factory=list)
+    # The worker profile's additions (autograder/sandbox/profiles.py): site-packages entries
+    # bound back into the bwrap view besides numpy, and variables added to its environment.
+    packages: tuple[Path, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def visible_cwd(self) -> str:

@@ -24,18 +24,22 @@ import termios
 import threading
 import time
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from autograder.sandbox.launch import Launch, Limits, build_launch
 from autograder.sandbox.lease import Lease
 from autograder.sandbox.levels import resolve_isolation
 from autograder.sandbox.paths import protect_private_dirs
 from autograder.sandbox.reaping import kill_worker
-from autograder.sandbox.scratch import Scratch, make_scratch, release_scratch
+from autograder.sandbox.scratch import Scratch, chown_tree, make_scratch, release_scratch
 from autograder.sandbox.worker import protocol
 from autograder.sandbox.worker.protocol import ProtocolError, RandomSeed
+
+if TYPE_CHECKING:
+    from autograder.sandbox.profiles import WorkerProfile
 
 __all__ = ["RandomSeed", "SandboxError", "StudentError", "StudentSession", "KINDS",
            "CallOutcome", "ModifiedInput", "RaisedWarning"]
@@ -143,12 +147,13 @@ class _Worker:
     """One running worker: the process, the trusted ends of its pipes, its drain threads."""
 
     def __init__(self, scratch: Scratch, limits: Limits, tail: _Tail,
-                 flood_limit: int) -> None:
+                 flood_limit: int, server_args: list[str] | None = None) -> None:
         req_r, self.req_w = os.pipe()
         self.rep_r, rep_w = os.pipe()
         for fd in (self.req_w, self.rep_r):
             _grow_pipe(fd)
-        launch = build_launch(scratch, limits, ["--rfd", str(req_r), "--wfd", str(rep_w)])
+        launch = build_launch(scratch, limits, ["--rfd", str(req_r), "--wfd", str(rep_w),
+                                                *(server_args or [])])
         self.scratch, self.tail, self.flood_limit = scratch, tail, flood_limit
         self.flooded = False
         self.ready = False  # set once the worker has said "ready"
@@ -375,15 +380,22 @@ class StudentSession:
                  memory_limit: int = 1536 * 2**20, output_limit: int = 8192,
                  flood_limit: int = DEFAULT_FLOOD_LIMIT,
                  private_dirs: tuple[str | Path, ...] | None = None,
-                 lease: Lease | None = None) -> None:
+                 lease: Lease | None = None,
+                 profile: WorkerProfile | None = None,
+                 extra_files: Mapping[str, bytes] | None = None) -> None:
         """Copy the submission and choose the isolation level; no worker starts yet.
 
         Added keywords: ``flood_limit`` (bytes of output one call may print before it fails
-        with kind 'output_flood') and ``private_dirs`` (directories made unreadable to a
-        dedicated worker uid; default: ``paths.private_paths()``, the repository's
-        secrets and its git history) and ``lease`` (the directory, marker and uid to use, held by a
+        with kind 'output_flood'), ``private_dirs`` (directories made unreadable to a
+        dedicated worker uid; default: ``paths.private_paths()``, the repository's secrets
+        and its git history), ``lease`` (the directory, marker and uid to use, held by a
         process that outlives this one and sweeps them whatever happens here; see
-        ``autograder.sandbox.lease``).
+        ``autograder.sandbox.lease``), ``profile`` (an
+        ``autograder.sandbox.profiles.WorkerProfile``: what the worker may see and use
+        besides numpy, its process cap and worker options; the limits above stay the
+        caller's; None is the numpy-only default) and ``extra_files`` (relative path ->
+        bytes: grader data written into the copy before any student code runs, e.g. a small
+        mnist.npz for ``load_mnist(path)``).
         """
         submission = Path(submission_dir)
         if submission.is_symlink():  # it could lead to the solutions or another student
@@ -404,12 +416,27 @@ class StudentSession:
         self._import_failures: dict[str, StudentError] = {}
         self._next_id = 0
         scratch = make_scratch(submission, choice.level, lease)
+        self.lease = lease  # another session of the same run may share it
+        self.profile = profile
+        self._server_args: list[str] = []
+        nproc = 64
+        try:
+            if profile is not None:
+                from autograder.sandbox.profiles import package_paths  # profiled sessions only
+
+                self._server_args, nproc = profile.server_args(), profile.nproc
+                scratch.packages = package_paths(profile.packages) if profile.packages else ()
+                scratch.env = dict(profile.env)
+            _add_files(scratch, extra_files or {})
+        except BaseException:
+            release_scratch(scratch)
+            raise
         self.copy_warnings: list[str] = list(scratch.warnings)
         if scratch.uid is not None:  # a dedicated uid: "other" permissions now matter
             protect_private_dirs(None if private_dirs is None
                                  else [Path(d) for d in private_dirs])
         self._limits = Limits(
-            memory=self.memory_limit, nproc=64 if scratch.uid is not None else None,
+            memory=self.memory_limit, nproc=nproc if scratch.uid is not None else None,
             cpu=int(self.wall_cap) + 60)
         self._res = _Resources(scratch)
         self._finalizer = weakref.finalize(self, _Resources.release, self._res)
@@ -601,7 +628,7 @@ class StudentSession:
         """
         if self._res.worker is None and not self.closed:
             self._res.worker = _Worker(self._res.scratch, self._limits, self._tail,
-                                       self.flood_limit)
+                                       self.flood_limit, self._server_args)
 
     def _ensure_worker(self, label: str) -> _Worker:
         worker = self._res.worker
@@ -613,7 +640,8 @@ class StudentSession:
         try:
             if worker is None or not worker.alive():
                 self._drop_worker()
-                worker = _Worker(self._res.scratch, self._limits, self._tail, self.flood_limit)
+                worker = _Worker(self._res.scratch, self._limits, self._tail, self.flood_limit,
+                                 self._server_args)
                 self._res.worker = worker
             ready, _ = worker.receive(deadline)
             if ready.get("status") != "ready":
@@ -677,6 +705,20 @@ def _fact_text(item: dict, key: str) -> str:
     if type(value) is not str:
         raise ProtocolError(f"bad call facts ({key})")
     return _clip(value, 300)
+
+
+def _add_files(scratch: Scratch, files: Mapping[str, bytes]) -> None:
+    """Write grader data into the fresh copy (no student code has run: no links to fear)."""
+    for name, data in files.items():
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise ValueError(f"extra file names must be relative paths inside the copy: {name!r}")
+        target = scratch.cwd.joinpath(*relative.parts)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target.write_bytes(bytes(data))
+        os.chmod(target, 0o600)
+    if files and scratch.uid is not None:
+        chown_tree(scratch.cwd, scratch.uid, scratch.gid)
 
 
 def _next_phase(phase: str, event: Any) -> str:

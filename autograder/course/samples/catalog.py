@@ -7,10 +7,15 @@ graded with the hidden suites; it is more than the edited function when the solu
 that function internally (e.g. ``l1_l2_penalty`` calls ``l2_penalty``), exactly as a
 student's own code would.
 
-``materialize(dest)`` writes one submission directory per sample (the seven module files,
-with the ``# BEGIN/END SOLUTION`` marker lines dropped, as a student's filled-in stub would
+``materialize(dest)`` writes one submission directory per sample (the module files, with
+the ``# BEGIN/END SOLUTION`` marker lines dropped, as a student's filled-in stub would
 look), plus ``reference`` (unchanged solutions), ``stubs`` (the untouched ``assignments/``),
 a submission missing a module and one with a syntax error in a module.
+
+Grading ``mnist_classifier`` starts TensorFlow on both sides and trains a network (~15 s),
+so only the samples about it (``reference``, ``stubs`` and its own mistakes) carry that
+file; every other sample leaves it out (``left_out``) and loses its points as not
+submitted, which ``expected_failing`` includes.
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.course.contract import CONTRACT, MODULES, REPO_ROOT
+from autograder.course.contract import CONTRACT, MODULE_PROFILES, MODULES, REPO_ROOT
 
 MARKERS = ("# BEGIN SOLUTION", "# END SOLUTION")
+# Modules whose grading is slow (their own worker profile): only in the samples about them.
+HEAVY_MODULES: tuple[str, ...] = tuple(m for m in MODULES if m in MODULE_PROFILES)
 
 
 @dataclass(frozen=True)
@@ -41,16 +48,23 @@ class Sample:
     function: str | None = None
     old: str = ""
     new: str = ""
+    left_out: tuple[str, ...] = ()  # modules not in the sample (HEAVY_MODULES, see above)
 
 
 def _all(module: str) -> frozenset[str]:
     return frozenset(f"{module}.{f}" for f in CONTRACT[module])
 
 
+def _heavy_left_out(module: str | None) -> tuple[str, ...]:
+    return tuple(m for m in HEAVY_MODULES if m != module)
+
+
 def _mistake(name: str, module: str, function: str, description: str, old: str, new: str,
              *also_failing: str) -> Sample:
-    failing = frozenset({f"{module}.{function}", *(f"{module}.{f}" for f in also_failing)})
-    return Sample(name, "mistake", description, failing, module, function, old, new)
+    left_out = _heavy_left_out(module)
+    failing = frozenset({f"{module}.{function}", *(f"{module}.{f}" for f in also_failing),
+                         *(f for m in left_out for f in _all(m))})
+    return Sample(name, "mistake", description, failing, module, function, old, new, left_out)
 
 
 MISTAKES: tuple[Sample, ...] = (
@@ -216,6 +230,17 @@ MISTAKES: tuple[Sample, ...] = (
         "no check for non-finite losses in the diagnosis",
         "if not np.all(np.isfinite(history)) or last > first:",
         "if last > first:"),
+    _mistake(
+        "mnist_loss_softmax", "mnist_classifier", "build_model",
+        "the deck's loss='softmax' (not a loss: fit fails, so the accuracy test fails too)",
+        'loss="categorical_crossentropy", metrics=["accuracy"])',
+        'loss="softmax", metrics=["accuracy"])',
+        "train_model"),
+    _mistake(
+        "confusion_matrix_transposed", "mnist_classifier", "confusion_matrix",
+        "confusion matrix with rows predicted and columns true",
+        "return flat.reshape(num_classes, num_classes).astype(np.int64)",
+        "return flat.reshape(num_classes, num_classes).T.astype(np.int64)"),
 )
 
 SPECIAL: tuple[Sample, ...] = (
@@ -223,12 +248,15 @@ SPECIAL: tuple[Sample, ...] = (
     Sample("stubs", "stubs", "the untouched student stubs (every function raises "
            "NotImplementedError)", frozenset(f"{m}.{f}" for m in MODULES for f in CONTRACT[m])),
     Sample("missing_batchnorm", "missing_module", "batchnorm.py not submitted",
-           _all("batchnorm"), module="batchnorm"),
+           _all("batchnorm").union(*map(_all, HEAVY_MODULES)), module="batchnorm",
+           left_out=HEAVY_MODULES),
     Sample("syntax_error_normalization", "syntax_error",
-           "a missing colon in normalization.py", _all("normalization"),
+           "a missing colon in normalization.py",
+           _all("normalization").union(*map(_all, HEAVY_MODULES)),
            module="normalization", function="min_max_fit",
            old="def min_max_fit(X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:",
-           new="def min_max_fit(X: ArrayLike) -> tuple[np.ndarray, np.ndarray]"),
+           new="def min_max_fit(X: ArrayLike) -> tuple[np.ndarray, np.ndarray]",
+           left_out=HEAVY_MODULES),
 )
 
 SAMPLES: tuple[Sample, ...] = SPECIAL + MISTAKES
@@ -264,7 +292,8 @@ def apply(sample: Sample, source: str) -> str:
 
 def _write_solutions(target: Path, root: Path, sample: Sample) -> None:
     for module in MODULES:
-        if sample.kind == "missing_module" and module == sample.module:
+        if module in sample.left_out or (sample.kind == "missing_module"
+                                         and module == sample.module):
             continue
         source = student_source((root / "solutions" / f"{module}.py").read_text("utf-8"))
         if sample.module == module and sample.old:

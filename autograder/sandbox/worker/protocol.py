@@ -62,6 +62,18 @@ class RandomSeed:
     seed: int
 
 
+@dataclass(frozen=True)
+class ModelData:
+    """A Keras model as data, sent as an argument: its ``to_json()`` config and weights.
+
+    Only the grader sends these (like RandomSeed); a worker started with ``--bridge keras``
+    rebuilds the model before the call (``keras_bridge.py``). This file never imports Keras.
+    """
+
+    config: str
+    weights: tuple[np.ndarray, ...]
+
+
 class NotPlainData(TypeError):
     """A value that may not cross the boundary; ``where`` locates it inside the value."""
 
@@ -119,6 +131,10 @@ class Encoder:
             return self._encode_array(value, where)
         if cls is RandomSeed and self.allow_rng:
             return {"$": "rng", "seed": _encode_int(value.seed, where)}
+        if cls is ModelData and self.allow_rng and type(value.config) is str:
+            weights = [self._encode_array(np.asarray(w), f"{where}.weights[{i}]")
+                       for i, w in enumerate(value.weights)]
+            return {"$": "model", "config": value.config, "weights": weights}
         return self._encode_numpy_scalar(value, where)
 
     def _encode_items(self, value: dict, where: str, depth: int) -> list[list[Any]]:
@@ -200,6 +216,11 @@ class Decoder:
                 raise ProtocolError("complex number out of range") from None
         if tag == "rng" and self.allow_rng and type(node.get("seed")) is int:
             return np.random.default_rng(node["seed"])
+        if tag == "model" and self.allow_rng and type(node.get("config")) is str:
+            raw = _list(node, "weights")
+            if any(type(w) is not dict for w in raw):
+                raise ProtocolError("bad model weights")
+            return ModelData(node["config"], tuple(self._decode_array(w) for w in raw))
         raise ProtocolError(f"unknown value tag {str(tag)[:20]!r}")
 
     def _decode_dict(self, node: dict, depth: int) -> dict:

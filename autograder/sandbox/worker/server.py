@@ -39,10 +39,11 @@ HIDDEN_BY_DEFAULT = (DeprecationWarning, PendingDeprecationWarning, ImportWarnin
 UNWATCHED = object()  # an argument that may change by design (a random generator)
 
 
-def load_protocol() -> ModuleType:
-    """protocol.py from this file's directory, under a private name a student cannot clash with."""
-    path = Path(__file__).resolve().with_name("protocol.py")
-    spec = importlib.util.spec_from_file_location("_dltips_worker_protocol", path)
+def load_protocol(filename: str = "protocol.py") -> ModuleType:
+    """protocol.py (or another file of this directory, e.g. keras_bridge.py) under a private
+    name a student cannot clash with."""
+    path = Path(__file__).resolve().with_name(filename)
+    spec = importlib.util.spec_from_file_location(f"_dltips_worker_{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses needs the module registered
@@ -86,6 +87,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cwd", help="change to this directory after dropping privileges")
     for name in ("as", "core", "nproc", "fsize", "cpu", "nofile"):
         parser.add_argument(f"--limit-{name}", type=int, help=f"RLIMIT_{name.upper()}")
+    parser.add_argument("--bridge", choices=("keras",),
+                        help="carry Keras models and histories as plain data (keras_bridge.py)")
     return parser.parse_args(argv)
 
 
@@ -144,9 +147,11 @@ def exc_text(exc: BaseException) -> str:
 class Server:
     """Reads requests, runs them against the student's modules, writes plain-data replies."""
 
-    def __init__(self, rfd: int, wfd: int, root: str, protocol: ModuleType) -> None:
+    def __init__(self, rfd: int, wfd: int, root: str, protocol: ModuleType,
+                 bridge: ModuleType | None = None) -> None:
         self.rfd, self.wfd, self.root = rfd, wfd, root
         self.p = protocol
+        self.bridge = bridge  # keras_bridge.py with --bridge keras, else None
         self.pid = os.getpid()
         self.modules: dict[str, ModuleType] = {}
         self.failures: dict[str, Failure] = {}
@@ -229,6 +234,8 @@ class Server:
             kwargs = self.p.decode_value(envelope.get("kwargs"), blobs, allow_rng=True)
         except self.p.ProtocolError as exc:
             raise Failure("internal", f"bad arguments: {exc}") from None
+        if self.bridge is not None:
+            args, kwargs = self.bridge_arguments(name, args, kwargs)
         watch = InputWatch(func, args, kwargs)
         try:
             with CallWarnings(self.root, self.p.np) as warned:
@@ -241,6 +248,17 @@ class Server:
         # Facts only: the grader decides which of them break the contract.
         fields["facts"] = {"modified": watch.changed(), "warnings": warned.report()}
         return fields, blobs
+
+    def bridge_arguments(self, name: str, args: Any, kwargs: Any) -> tuple[Any, Any]:
+        """Rebuild the Keras models the grader sent (ModelData) before the call."""
+        try:
+            return (self.bridge.import_value(args, self.p.ModelData),
+                    self.bridge.import_value(kwargs, self.p.ModelData))
+        except BaseException as exc:  # noqa: BLE001 - Keras itself, or student monkeypatching
+            self.exit_if_forked()
+            raise Failure("exception", f"{name} was not run: the Keras model passed to it "
+                          f"could not be rebuilt in the worker ({type(exc).__name__}: "
+                          f"{exc_text(exc)})") from None
 
     def exit_if_forked(self) -> None:
         """A child the student forked must not come back here and serve requests too."""
@@ -261,6 +279,8 @@ class Server:
 
     def encode_result(self, name: str, result: Any) -> tuple[dict[str, Any], list]:
         try:
+            if self.bridge is not None:  # Keras models and histories as plain data
+                result = self.bridge.export_value(result)
             fields, blobs = self.p.encode_values([("result", result)])
         except self.p.NotPlainData as exc:
             raise Failure("bad_return", bad_return_message(name, exc, self.p.PLAIN_DATA)) from None
@@ -530,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         os.chdir(args.cwd)  # only the dropped uid may enter the submission copy
     os.umask(0o077)
     protocol = load_protocol()  # imports numpy before any student code can shadow it
+    bridge = load_protocol("keras_bridge.py") if args.bridge == "keras" else None
     if args.probe:
         print(PROBE_OK, protocol.np.__version__, os.getuid())
         return 0
@@ -542,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
     # Let student modules import each other ("from losses import ..."), but after the
     # standard library and numpy so a student file can never shadow those.
     sys.path.append(root)
-    Server(args.rfd, args.wfd, root, protocol).serve()
+    Server(args.rfd, args.wfd, root, protocol, bridge).serve()
     return 0
 
 

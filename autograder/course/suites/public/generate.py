@@ -150,9 +150,33 @@ def _batchnorm(rng: np.random.Generator) -> dict[str, Case]:
                    "want_dbeta": dbeta, "want_inference_out": infer}}
 
 
+def _mnist_classifier(rng: np.random.Generator) -> dict[str, Case]:
+    """Inputs and outputs of the numpy-valued functions, and the reference network's
+    layers and compile settings as the checks describe them (no Keras object is stored)."""
+    from autograder.course.suites import keras_models
+
+    sol = _solution("mnist_classifier")
+    images, labels = rng.integers(0, 17, (5, 8, 8)).astype(np.uint8), rng.integers(0, 10, 5)
+    x, y = sol.preprocess(images, labels, max_value=16.0)
+    y_true = rng.integers(0, 4, 40)
+    y_pred = np.where(rng.random(40) < 0.6, y_true, rng.integers(0, 4, 40))
+    (_, digits_train), (_, digits_test) = sol.load_digits_dataset()
+    model = keras_models.trusted_model(sol.build_model(64, hidden_units=(32, 16),
+                                                       batch_norm=True, l2=0.01))
+    rate = keras_models.compile_summary(model.config)["learning_rate"]
+    return {
+        "mnist_preprocess": {"images": images, "labels": labels, "want_x": x, "want_y": y},
+        "mnist_confusion": {"y_true": y_true, "y_pred": y_pred,
+                            "want_counts": sol.confusion_matrix(y_true, y_pred, 4)},
+        "mnist_digits": {"want_y_train": digits_train, "want_y_test": digits_test},
+        "mnist_model": {"want_layers": np.array(keras_models.layer_summary(model.config, "")),
+                        "want_learning_rate": rate},
+    }
+
+
 _BUILDERS: tuple[Callable[[np.random.Generator], dict[str, Case]], ...] = (
     _losses, _gradient_descent, _normalization, _regularization, _dropout, _optimizers,
-    _batchnorm)
+    _batchnorm, _mnist_classifier)
 
 
 def compute() -> dict[str, np.ndarray]:

@@ -1,0 +1,80 @@
+"""Keras objects across the worker boundary, on the worker's (untrusted) side.
+
+Loaded by ``server.py`` only when started with ``--bridge keras`` (the ``keras`` worker
+profile, ``autograder/sandbox/profiles.py``). Like ``server.py`` it imports nothing of the grader:
+only the standard library, numpy and, lazily, Keras.
+
+- Arguments: a ``ModelData`` (config JSON + weights) the grader sent becomes a compiled
+  Keras model before the student's function sees it.
+- Results: a Keras model, or the History ``fit`` returns, becomes plain data the protocol
+  can carry (a model: ``{"keras_model": {"class", "config", "weights"}}``; a History:
+  ``{"keras_history": {"history", "params", "model"}}``). Everything else is left as it is.
+
+The grader believes none of it: it validates the config against an allow-list, rebuilds the
+model itself and measures it on its own data (``autograder/course/suites/keras_models.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+MAX_DEPTH = 16
+
+
+def import_value(value: Any, model_data: type, depth: int = 0) -> Any:
+    """``value`` with every ``model_data`` instance (at any depth) rebuilt as a Keras model."""
+    if type(value) is model_data:
+        return rebuild(value.config, value.weights)
+    if depth > MAX_DEPTH:
+        return value
+    if type(value) in (list, tuple):
+        return type(value)(import_value(v, model_data, depth + 1) for v in value)
+    if type(value) is dict:
+        return {k: import_value(v, model_data, depth + 1) for k, v in value.items()}
+    return value
+
+
+def rebuild(config: str, weights: tuple[np.ndarray, ...]) -> Any:
+    """A compiled Keras model from its ``to_json()`` config and weights."""
+    import keras
+
+    model = keras.models.model_from_json(config)  # compiles it from its compile_config
+    model.set_weights(list(weights))
+    return model
+
+
+def export_value(value: Any, depth: int = 0) -> Any:
+    """``value`` with Keras models and histories (at any depth) turned into plain data."""
+    keras = sys.modules.get("keras")
+    if keras is None:  # nothing imported Keras, so no Keras object can be in the result
+        return value
+    if isinstance(value, keras.Model):
+        return {"keras_model": export_model(value)}
+    if isinstance(value, keras.callbacks.History):
+        return {"keras_history": export_history(value)}
+    if depth > MAX_DEPTH:
+        return value
+    if type(value) in (list, tuple):
+        return type(value)(export_value(v, depth + 1) for v in value)
+    if type(value) is dict:
+        return {k: export_value(v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def export_model(model: Any) -> dict[str, Any]:
+    """A model as its class name, ``to_json()`` config and float weights."""
+    weights = [np.array(w) for w in model.get_weights()]
+    return {"class": type(model).__name__, "config": model.to_json(), "weights": weights}
+
+
+def export_history(history: Any) -> dict[str, Any]:
+    """A History as its per-epoch values, its params and the model it trained (or None)."""
+    values = {str(k): np.asarray(v, dtype=np.float64) for k, v in dict(history.history).items()}
+    params = {str(k): v for k, v in dict(getattr(history, "params", None) or {}).items()}
+    model = getattr(history, "model", None)
+    keras = sys.modules["keras"]
+    return {"history": values, "params": params,
+            "model": export_model(model) if isinstance(model, keras.Model) else None}
