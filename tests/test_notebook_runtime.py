@@ -317,3 +317,18 @@ def test_hidden_score_never_raises_and_says_why(tmp_path, monkeypatch, capfd, pr
     out, err = capfd.readouterr()
     assert out.count("\n") == 1 and "hidden tests could not run" in out
     assert err == ""
+
+
+def test_a_sandbox_that_cannot_start_is_one_line_per_cell(tmp_path, monkeypatch, capfd):
+    _autograde(monkeypatch)
+
+    def no_sandbox(*args, **kwargs):
+        raise RuntimeError("bwrap is broken here")
+
+    monkeypatch.setattr("autograder.session.StudentSession", no_sandbox)
+    nb = notebook.setup_notebook("losses", folder=_reference(tmp_path, "losses"))
+    with notebook.friendly_errors():
+        nb.losses.sigmoid(0.0)
+    out, err = capfd.readouterr()
+    assert out.count("the sandbox could not start: RuntimeError: bwrap is broken here") == 2
+    assert err == ""

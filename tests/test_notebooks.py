@@ -273,3 +273,22 @@ def test_the_data_the_notebooks_read_is_in_the_repository():
     assert {"lecture_table.csv", "linear_regression_3f.csv"} <= set(names)
     for name in names:
         assert student_notebooks.data_source(name).is_file(), name
+
+
+def test_an_edited_source_or_an_orphan_makes_the_student_notebooks_stale(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "assignments").mkdir()
+    source = tmp_path / "solutions" / "00_recap.ipynb"
+    source.write_bytes(SOURCES[0].read_bytes())
+    assert student_notebooks.stale_notebooks(tmp_path) == ["00_recap.ipynb"]  # missing
+    student_notebooks.write_student_notebooks(tmp_path)
+    assert student_notebooks.stale_notebooks(tmp_path) == []
+    notebook = _read(source)
+    notebook.cells[0].source += "\n\n추가된 설명."
+    nbformat.write(notebook, source)
+    assert student_notebooks.stale_notebooks(tmp_path) == ["00_recap.ipynb"]
+    student_notebooks.write_student_notebooks(tmp_path)
+    (tmp_path / "assignments" / "09_gone.ipynb").write_text("{}")
+    assert student_notebooks.stale_notebooks(tmp_path) == ["09_gone.ipynb"]
+    student_notebooks.write_student_notebooks(tmp_path)
+    assert not (tmp_path / "assignments" / "09_gone.ipynb").exists()

@@ -264,17 +264,15 @@ def _sandboxed_handles(folder: Path, modules: tuple[str, ...]) -> dict[str, Any]
         staged = stage(folder, _Current.scratch / "modules")
         _Current.session = StudentSession(staged.directory, call_timeout=FIGURE_CALL_TIMEOUT,
                                           wall_cap=FIGURE_WALL_CAP)
+        failures = {name: _Current.session.import_status(name) for name in modules}
     except Exception as error:  # noqa: BLE001 - a machine problem: say it, keep going
         reason = f"the sandbox could not start: {_one_line(error)}"
         print(f"⚠ {reason}")
         return {name: _BrokenModule(name, reason) for name in modules}
-    handles = {}
-    for name in modules:
-        failure = _Current.session.import_status(name)
+    for name, failure in failures.items():
         if failure is not None:
             print(f"⚠ {name}.py를 불러오지 못했습니다: {failure.message}")
-        handles[name] = _SandboxedModule(_Current.session, name)
-    return handles
+    return {name: _SandboxedModule(_Current.session, name) for name in modules}
 
 
 class _SandboxedModule:

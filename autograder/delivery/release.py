@@ -59,7 +59,8 @@ losses, gradient_descent, normalization, regularization, dropout, optimizers, ba
 3. Run the visible checks: `dltips check` (all modules) or `dltips check optimizers`.
    Each row shows the points, what failed, by how much, and a hint.
 4. Follow the lecture in the Korean teaching notebooks beside the modules
-   (`jupyter lab assignments/`, from `00_recap.ipynb` to `05_batch_normalization.ipynb`):
+   (`jupyter lab assignments/`, from `00_recap.ipynb` to `05_batch_normalization.ipynb`;
+   without Jupyter, install it once with `python3 -m pip install jupyterlab`):
    their examples and figures run your own functions, their grade cells run the same
    visible checks, and their written-answer cells take your answers. After editing a
    module, re-run the notebook from its first code cell.

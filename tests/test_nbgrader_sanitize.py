@@ -1,0 +1,81 @@
+"""``SourceCellsOnly``: under autograde only the instructor's cells run, in their order.
+
+The submitted notebook here is the released one as ``OverwriteCells`` leaves it, tampered
+with the way a student could: a code cell added on top, a grade cell moved above the
+``sys.path`` guard, a locked cell deleted, an answer written.
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from traitlets.config import Config
+
+from autograder.contract import REPO_ROOT
+from autograder.delivery.nbgrader_sanitize import SourceCellsOnly
+
+NOTEBOOK = "01_learning_rate"
+ANSWER_ID = "lr-answer-alpha10"
+
+
+@pytest.fixture
+def course(tmp_path):
+    (tmp_path / "source" / "unit").mkdir(parents=True)
+    source = (REPO_ROOT / "solutions" / f"{NOTEBOOK}.ipynb").read_text(encoding="utf-8")
+    (tmp_path / "source" / "unit" / f"{NOTEBOOK}.ipynb").write_text(source, encoding="utf-8")
+    return tmp_path
+
+
+def _sanitize(course, notebook):
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    resources = {"nbgrader": {"assignment": "unit", "notebook": NOTEBOOK}}
+    return SourceCellsOnly(config=config).preprocess(notebook, resources)[0]
+
+
+def _released():
+    return nbformat.read(REPO_ROOT / "assignments" / f"{NOTEBOOK}.ipynb", as_version=4)
+
+
+def test_the_untouched_release_keeps_every_cell_in_order(course):
+    notebook = _released()
+    ids = [cell.id for cell in notebook.cells]
+    assert [cell.id for cell in _sanitize(course, notebook).cells] == ids
+
+
+def test_added_and_moved_cells_cannot_run_first_and_answers_are_kept(course):
+    source_ids = [cell.id for cell in nbformat.read(
+        course / "source" / "unit" / f"{NOTEBOOK}.ipynb", as_version=4).cells]
+    notebook = _released()
+    grade = next(cell for cell in notebook.cells if cell.id == "lr-grade-predict")
+    notebook.cells.remove(grade)
+    notebook.cells.insert(0, grade)                        # above the sys.path guard
+    notebook.cells.insert(0, nbformat.v4.new_code_cell("import os; os.system('evil')"))
+    guard = next(cell for cell in notebook.cells if "sys.path[:]" in cell.source)
+    notebook.cells.remove(guard)                           # a deleted locked cell
+    answer = next(cell for cell in notebook.cells if cell.id == ANSWER_ID)
+    answer.source = "학생의 답"
+    cells = _sanitize(course, notebook).cells
+    assert [cell.id for cell in cells] == source_ids
+    assert not any("evil" in cell.source for cell in cells)
+    assert any("sys.path[:]" in cell.source for cell in cells)      # restored
+    assert next(cell for cell in cells if cell.id == ANSWER_ID).source == "학생의 답"
+
+
+def test_a_deleted_answer_is_never_replaced_by_the_model_answer(course):
+    notebook = _released()
+    notebook.cells = [cell for cell in notebook.cells if cell.id != ANSWER_ID]
+    cells = _sanitize(course, notebook).cells
+    assert ANSWER_ID not in {cell.id for cell in cells}
+    assert not any("BEGIN SOLUTION" in cell.source for cell in cells)
+
+
+def test_a_code_cell_disguised_as_an_answer_is_not_run(course):
+    notebook = _released()
+    answer = next(cell for cell in notebook.cells if cell.id == ANSWER_ID)
+    disguised = nbformat.v4.new_code_cell("import os; os.system('evil')", id="x")
+    disguised.metadata = answer.metadata
+    notebook.cells[notebook.cells.index(answer)] = disguised
+    cells = _sanitize(course, notebook).cells
+    assert not any("evil" in cell.source for cell in cells)
+    assert all(cell.cell_type == "markdown" for cell in cells if "answer" in cell.id)
