@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from traitlets.config import Config
 
-from autograder.contract import REPO_ROOT
+from autograder.course.contract import REPO_ROOT
 from autograder.delivery.nbgrader_sanitize import SourceCellsOnly
 
 NOTEBOOK = "01_learning_rate"

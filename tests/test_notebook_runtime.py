@@ -16,6 +16,7 @@ import pytest
 
 from autograder.course.contract import REPO_ROOT
 from autograder.delivery import notebook
+from autograder.delivery.shared_runs import STORE_VARIABLE
 from autograder.sandbox.worker.protocol import RandomSeed
 
 SOLUTIONS = REPO_ROOT / "solutions"
@@ -44,9 +45,13 @@ def softmax(z, axis=-1):
 
 
 @pytest.fixture(autouse=True)
-def fresh_runtime(monkeypatch):
-    """Each test starts with no notebook set up, no cached run, and outside autograde."""
+def fresh_runtime(monkeypatch, tmp_path):
+    """Each test starts with no notebook set up, no cached run (nor a run shared under
+    autograde by another test), and outside autograde."""
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    store = tmp_path / "shared-runs"
+    store.mkdir(mode=0o700)
+    monkeypatch.setenv(STORE_VARIABLE, str(store))
     notebook.forget_results()
     yield
     notebook._close_session()
@@ -325,7 +330,7 @@ def test_a_sandbox_that_cannot_start_is_one_line_per_cell(tmp_path, monkeypatch,
     def no_sandbox(*args, **kwargs):
         raise RuntimeError("bwrap is broken here")
 
-    monkeypatch.setattr("autograder.session.StudentSession", no_sandbox)
+    monkeypatch.setattr("autograder.sandbox.session.StudentSession", no_sandbox)
     nb = notebook.setup_notebook("losses", folder=_reference(tmp_path, "losses"))
     with notebook.friendly_errors():
         nb.losses.sigmoid(0.0)
