@@ -18,6 +18,12 @@ and they are not updated.
 Keras defaults: ``momentum=0.99``, ``epsilon=1e-3``; gamma starts at 1, beta at 0, the
 moving mean at 0 and the moving variance at 1. (PyTorch's ``momentum=0.1`` means the
 same thing as Keras's ``momentum=0.9``.)
+
+Both functions accept array-likes and never modify their inputs (the grader checks it):
+the new running statistics are NEW arrays, never ``running_mean`` updated in place. The
+one exception is ``cache``, your own object: ``batchnorm_backward`` may change it. To
+reuse a function of another exercise module, import it by its bare module name (see
+``assignments/__init__.py``).
 """
 
 from __future__ import annotations

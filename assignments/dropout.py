@@ -11,6 +11,12 @@ value of every unit is unchanged. At inference nothing is dropped and nothing is
 Lecture erratum: both ``keras.layers.Dropout(rate)`` and TF2's ``tf.nn.dropout(x, rate)``
 take the DROP rate. TF1's ``tf.nn.dropout(x, keep_prob)`` took the keep probability, so
 the lecture's ``keep_prob=0.7`` is ``rate=0.3`` today.
+
+Both functions accept array-likes and never modify their inputs (the grader checks that
+every argument comes back unchanged). Where a docstring promises "no warnings", the grader
+runs the function under numpy's default error settings and fails it on any warning.
+To reuse a function of another exercise module, import it by its bare module name (see
+``assignments/__init__.py``).
 """
 
 from __future__ import annotations
@@ -28,13 +34,17 @@ def dropout_forward(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Forward pass of inverted dropout.
 
-    - ``rate`` must satisfy ``0 <= rate <= 1``, otherwise raise ``ValueError``.
+    - ``rate`` must satisfy ``0 <= rate <= 1``, otherwise raise ``ValueError``. Check it
+      first, whatever ``training`` is (Keras checks it when the layer is made).
     - ``training=False``: return ``(x, None)``: the values of x unchanged (as a float64
       array), and no mask.
     - ``training=True``: the KEEP-mask is ``mask`` if one is given, otherwise
       ``rng.random(x.shape) >= rate`` (``rng`` defaults to ``np.random.default_rng()``), so
       a unit is kept with probability ``1 - rate``. Then ``out = x * mask / (1 - rate)``.
-      ``rate == 1`` drops everything: ``out`` is all zeros (no division by zero).
+      A given mask is read as booleans (``np.asarray(mask).astype(bool)``): any nonzero
+      entry keeps its unit and zero drops it; its values are never used as weights.
+      ``rate == 1`` drops everything: ``out`` is all zeros whatever the mask, with no
+      division by zero and no warnings; a given mask is still returned (as booleans).
       ``rate == 0`` keeps everything: ``out`` equals x.
 
     Inputs:
@@ -42,7 +52,7 @@ def dropout_forward(
     - rate: fraction of units to DROP, in [0, 1].
     - training: whether dropout is active.
     - rng: a ``numpy.random.Generator``; used only when no mask is given.
-    - mask: optional keep-mask of x's shape (True or 1 = keep).
+    - mask: optional keep-mask of x's shape (True or nonzero = keep).
 
     Returns a tuple ``(out, mask)``:
     - out: float64 array of x's shape.
@@ -55,7 +65,8 @@ def dropout_backward(dout: ArrayLike, mask: ArrayLike, rate: float) -> np.ndarra
     """Backward pass of inverted dropout (training mode).
 
     ``dx = dout * mask / (1 - rate)``: the gradient flows only through kept units, with the
-    same scaling as the forward pass. For ``rate == 1`` it is all zeros.
+    same scaling as the forward pass. For ``rate == 1`` it is all zeros (no division by
+    zero, no warnings). The mask is read as booleans, as in the forward pass.
 
     Inputs:
     - dout: upstream gradient, any shape.

@@ -10,8 +10,10 @@ too large a one overshoots and diverges (the loss grows to inf or NaN).
 
 Lecture erratum: Keras 3 spells it ``SGD(learning_rate=0.1)``; ``lr=`` raises an error.
 
-Every function accepts array-likes and never modifies its inputs. Arrays returned are
-``float64``; scalars are Python floats.
+Every function accepts array-likes and never modifies its inputs (the grader checks that
+every argument comes back unchanged). Arrays returned are ``float64``; scalars are Python
+floats. To reuse a function of another exercise module, import it by its bare module name
+(see ``assignments/__init__.py``).
 """
 
 from __future__ import annotations
@@ -74,7 +76,11 @@ def gradient_descent(
     weights (Keras's ``history.history["loss"]`` is the same list).
 
     A learning rate that is too large makes the loss grow to inf or NaN: that is an
-    expected outcome, not an error (no warnings are printed).
+    expected outcome, not an error. Do not stop early: always make all ``epochs`` updates
+    and record every loss, so a run that overflows ends its history in inf or NaN. No
+    warnings: wrap the loop in ``with np.errstate(over="ignore", invalid="ignore"):`` (not
+    ``np.seterr``, which would silence numpy for the whole program); the grader runs your
+    function under numpy's default settings and fails it if it warns.
 
     Inputs:
     - X: features (N, D); y: targets (N,).
@@ -98,8 +104,14 @@ def least_squares(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, float]:
     for the bias), e.g. with ``np.linalg.lstsq``; equals
     ``sklearn.linear_model.LinearRegression().fit(X, y)`` (``coef_``, ``intercept_``).
 
+    Only inputs where ``[X, 1]`` has full column rank are graded (N > D, no constant
+    column and no column that is a combination of the others): the optimum is then unique
+    and every correct method finds it. (When ``[X, 1]`` is rank deficient there are many
+    optima: ``lstsq`` returns the one with the smallest norm of ``[w; b]``,
+    ``LinearRegression`` the smallest ``w`` of the centred problem; neither is graded.)
+
     Inputs:
-    - X: features (N, D); y: targets (N,).
+    - X: features (N, D), with ``[X, 1]`` of full column rank; y: targets (N,).
 
     Returns a tuple ``(w, b)``: w float64 (D,), b Python float.
     """
@@ -114,6 +126,11 @@ def diagnose_learning_rate(history: ArrayLike, optimum: float, rtol: float = 0.0
     2. ``"converged"`` if ``last - optimum <= rtol * (first - optimum)``, i.e. the run
        closed at least ``1 - rtol`` of the gap to the optimal loss;
     3. ``"too_slow"`` otherwise (the learning rate is too small for this many epochs).
+
+    Use rule 2 exactly as written, as a product (never divide by ``first - optimum``).
+    When ``first <= optimum`` (the run starts at, or through rounding just below, the
+    optimum given) there is no gap to close, and rule 2 holds for every history that
+    passed rule 1: the result is ``"converged"``.
 
     Inputs:
     - history: the losses of a run, at least one value.

@@ -16,19 +16,26 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from autograder.course.contract import MODULES, REPO_ROOT
-from autograder.grading.engine import GradeOptions, clean_output_dir, grade_many
+from autograder.grading.engine import (
+    GradeOptions,
+    IsolationUnavailable,
+    check_isolation,
+    clean_output_dir,
+    grade_many,
+)
 from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
-from autograder.grading.report import VISIBILITIES
+from autograder.grading.report import VISIBILITIES, clean_text
 from autograder.grading.results import SubmissionResult
 from autograder.grading.staging import StagingError, probe
+from autograder.grading.terminal import check_report, class_table, columns_legend
 
 console = Console()
 err_console = Console(stderr=True)
@@ -48,10 +55,16 @@ class UsageFailure(Exception):
 # ---------------------------------------------------------------------------------------
 
 
-def _add_grading_options(parser: argparse.ArgumentParser) -> None:
+def _add_grading_options(parser: argparse.ArgumentParser, *, fail_closed: bool = False) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded at once")
-    parser.add_argument("--isolation", choices=["auto", "bwrap", "user", "none"],
-                        default="auto", help="sandbox for student code (default: strongest)")
+    if fail_closed:  # other people's code: bwrap or nothing, unless a weaker level is named
+        parser.add_argument("--isolation", choices=["strict", "bwrap", "user", "none"],
+                            default="strict", help="sandbox for student code (default "
+                            "strict: bwrap, or refuse; name user or none to go weaker)")
+    else:
+        parser.add_argument("--isolation", choices=["auto", "strict", "bwrap", "user", "none"],
+                            default="auto", help="sandbox for student code (default: the "
+                            "strongest available, with a note when it is weaker than bwrap)")
     parser.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT,
                         help=f"seconds one call into student code may take ({CALL_TIMEOUT:g})")
     parser.add_argument("--wall-cap", type=float, default=WALL_CAP,
@@ -75,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", "-o", type=Path, required=True, help="output directory")
     grade.add_argument("--visibility", choices=VISIBILITIES, default="visible",
                        help="Gradescope visibility written into results.json (default visible)")
-    _add_grading_options(grade)
+    _add_grading_options(grade, fail_closed=True)
 
     demo = commands.add_parser("demo", help="grade the bundled sample submissions")
     demo.add_argument("--out", "-o", type=Path, default=Path("dltips-demo"))
@@ -133,7 +146,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
                            "NAME")
     gradable = 0
     for path in args.submissions:
-        if not path.exists():
+        if not os.path.lexists(path):  # a dangling link is a submission (graded as empty)
             raise UsageFailure(f"{path}: no such file or directory")
         try:
             gradable += bool(probe(path))
@@ -143,8 +156,17 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise UsageFailure("nothing gradable: no submission holds any module file "
                            f"({', '.join(m + '.py' for m in MODULES)})")
     _instructor_only("autograder.course.suites.hidden")
-    return _grade_and_report(list(args.submissions), args.out, _options(args, "hidden"),
-                             args.jobs)
+    options = _options(args, "hidden")
+    _require_isolation(options)
+    return _grade_and_report(list(args.submissions), args.out, options, args.jobs)
+
+
+def _require_isolation(options: GradeOptions) -> None:
+    """Fail closed before any student code runs: one line saying why and what to do."""
+    try:
+        check_isolation(options)
+    except IsolationUnavailable as error:
+        raise UsageFailure(str(error)) from None
 
 
 def _grade_nbgrader_course(args: argparse.Namespace) -> int:
@@ -160,8 +182,9 @@ def _grade_nbgrader_course(args: argparse.Namespace) -> int:
     except CourseError as error:
         raise UsageFailure(str(error)) from None
     _instructor_only("autograder.course.suites.hidden")
-    return _grade_and_report([path for _, path in students], args.out,
-                             _options(args, "hidden"), args.jobs,
+    options = _options(args, "hidden")
+    _require_isolation(options)
+    return _grade_and_report([path for _, path in students], args.out, options, args.jobs,
                              names=[student for student, _ in students])
 
 
@@ -194,15 +217,17 @@ def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, job
         task = progress.add_task("grading", total=len(sources))
         results = grade_many(sources, out, options, jobs,
                              on_done=lambda r: progress.advance(task), names=names)
-    _print_class_table(results)
+    if results:
+        console.print(class_table(results))
+        console.print(columns_legend())
     _print_hardest_functions(results)
     errors = [r.name for r in results if r.results["extra_data"].get("grader_error")]
-    console.print(f"Isolation: {_isolation_line(results)}")
+    console.print(f"Isolation: {_escape(_isolation_line(results))}")
     console.print(f"Wrote {out}/<submission>/results.json and feedback.md, "
                   f"{out}/grades.csv, {out}/summary.png")
     if errors:
         _say_error(f"dltips: the grader failed on {len(errors)} submission(s): "
-                   f"{', '.join(errors)} (see their results.json)")
+                   f"{clean_text(', '.join(errors))} (see their results.json)")
         return 1
     return 0
 
@@ -213,14 +238,19 @@ def _progress() -> Progress:
 
 
 def _isolation_line(results: list[SubmissionResult]) -> str:
-    """The level in force, said once; the full sentence when it is weaker than bwrap."""
-    notes = {r.results["extra_data"].get("isolation"): r.results["extra_data"].get(
-        "isolation_note", "") for r in results}
+    """The level in force, said once: which bwrap, or the full sentence when weaker."""
+    notes = {}
+    for result in results:
+        extra = result.results["extra_data"]
+        level = extra.get("isolation")
+        detail = extra.get("isolation_program") if level == "bwrap" else extra.get(
+            "isolation_note")
+        notes[level] = f"{level} ({detail})" if level == "bwrap" and detail else (
+            level if level == "bwrap" else f"{level}: {detail}")
     notes.pop(None, None)
     if not notes:
         return "n/a (no worker was started)"
-    return " | ".join(level if level == "bwrap" else f"{level}: {note}"
-                      for level, note in sorted(notes.items()))
+    return " | ".join(line for _, line in sorted(notes.items()))
 
 
 def _print_hardest_functions(results: list[SubmissionResult], count: int = 5) -> None:
@@ -235,42 +265,6 @@ def _print_hardest_functions(results: list[SubmissionResult], count: int = 5) ->
             f"{name} {100 * rate:.0f}%" for name, rate in rates if rate < 1.0))
 
 
-SHORT_NAMES = {"losses": "loss", "gradient_descent": "gd", "normalization": "norm",
-               "regularization": "reg", "dropout": "drop", "optimizers": "optim",
-               "batchnorm": "bn"}
-
-
-def _print_class_table(results: list[SubmissionResult]) -> None:
-    """One row per submission; module columns show points, their maxima in the header."""
-    from autograder.grading.report import module_scores
-
-    if not results:
-        return
-    maxima = {m: max(module_scores(r.results)[m][1] for r in results) for m in MODULES}
-    table = Table(title="Scores")
-    table.add_column("submission", style="bold", no_wrap=True, overflow="fold")
-    for module in MODULES:
-        table.add_column(f"{SHORT_NAMES[module]}\n/{maxima[module]:g}", justify="right")
-    total_max = max(r.max_score for r in results)
-    table.add_column(f"total\n/{total_max:g}", justify="right", style="bold")
-    for result in sorted(results, key=lambda r: r.name):
-        scores = module_scores(result.results)
-        cells = [_cell(*scores[m]) for m in MODULES]
-        total = f"{result.score:g}"
-        if result.results["extra_data"].get("grader_error"):
-            total += " [red]grader error[/]"
-        table.add_row(result.name, *cells, total)
-    console.print(table)
-    console.print("Columns: " + ", ".join(f"{v} = {k}" for k, v in SHORT_NAMES.items()))
-
-
-def _cell(score: float, maximum: float) -> str:
-    if maximum == 0:
-        return "-"
-    color = "green" if score == maximum else "red" if score == 0 else "yellow"
-    return f"[{color}]{score:g}[/]"
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     from autograder.grading.engine import grade_submission
 
@@ -282,8 +276,22 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageFailure(f"{path}: no such folder (run from your project folder or "
                            "pass --path)")
     result = grade_submission(path, _options(args, "public", tuple(args.modules)))
-    _print_check_table(result)
-    return 0
+    console.print(check_report(result))
+    extra = result.results["extra_data"]
+    if extra.get("isolation") not in (None, "bwrap"):  # fell back: say so, and why
+        console.print(_escape(extra.get("isolation_note", "")))
+    # As pytest: 0 only when every check passed, so scripts and classroom CI can use it.
+    complete = not result.results["extra_data"].get("grader_error")
+    return 0 if complete and result.score == result.max_score > 0 else 1
+
+
+def _escape(text: str) -> str:
+    """Text from a submission, safe for rich: no markup, no control characters."""
+    from rich.markup import escape
+
+    from autograder.grading.report import clean_text
+
+    return escape(clean_text(text))
 
 
 def _default_assignments_dir() -> Path:
@@ -292,26 +300,6 @@ def _default_assignments_dir() -> Path:
     if not (here / "assignments").is_dir() and any((here / f"{m}.py").exists() for m in MODULES):
         return here
     return here / "assignments"
-
-
-def _print_check_table(result: SubmissionResult) -> None:
-    table = Table(title=f"dltips check: {result.score:g} / {result.max_score:g} points",
-                  show_lines=True)
-    for column in ("test", "points", "result"):
-        table.add_column(column)
-    for test in result.results["tests"]:
-        ok = test["status"] == "passed"
-        verdict = "[green]passed[/]" if ok else f"[red]failed[/]\n{_escape(test['output'])}"
-        table.add_row(test["name"], f"{test['score']:g}/{test['max_score']:g}", verdict)
-    console.print(table)
-    if result.results["extra_data"].get("grader_error"):
-        console.print(f"[red]{result.results['extra_data']['grader_error']}[/]")
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def cmd_release(args: argparse.Namespace) -> int:

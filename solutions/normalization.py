@@ -12,8 +12,16 @@ to a similar range fixes that.
 Fit the statistics on the TRAINING data only, then apply the same statistics to the
 validation and test data.
 
+A constant column (std 0, max == min) needs a rule, and the two references differ:
+Keras's ``Normalization`` divides by a floor of ``epsilon``, so NEW data with another value
+in that column becomes huge (``(x - mean) / 1e-7``); scikit-learn's ``MinMaxScaler``
+divides by 1 there, so new data becomes ``x - x_min``. ``standardize`` follows Keras and
+``min_max_scale`` follows scikit-learn, exactly as their docstrings say.
+
 Every function accepts array-likes of shape (N, D) (statistics are per column), never
-modifies its inputs, and returns float64 arrays.
+modifies its inputs (the grader checks that every argument comes back unchanged), and
+returns float64 arrays. To reuse a function of another exercise module, import it by its
+bare module name (see ``assignments/__init__.py``).
 """
 
 from __future__ import annotations
@@ -47,7 +55,8 @@ def standardize(
 
     This is exactly ``keras.layers.Normalization`` (which divides by
     ``maximum(sqrt(variance), epsilon)``). The ``maximum`` guards constant columns:
-    their std is 0, so every value becomes 0 instead of NaN or inf.
+    their std is 0, so the data they were fitted on becomes 0 instead of NaN; new data
+    with another value there becomes ``(x - mean) / epsilon``, huge, exactly as in Keras.
 
     Inputs:
     - X: data (N, D).
@@ -85,23 +94,26 @@ def min_max_fit(X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
 def min_max_scale(
     X: ArrayLike, x_min: ArrayLike, x_max: ArrayLike, epsilon: float = 1e-7
 ) -> np.ndarray:
-    """Scale to [0, 1] with given statistics: ``(X - x_min) / maximum(x_max - x_min, epsilon)``.
+    """Scale to [0, 1] with given statistics: ``(X - x_min) / (x_max - x_min)``.
 
-    A constant column (``x_max == x_min``) becomes 0. Data outside the fitted range (e.g.
-    test data) lands outside [0, 1]; that is expected, do not clip.
+    As ``sklearn.preprocessing.MinMaxScaler``, a column whose range ``x_max - x_min`` is
+    below ``epsilon`` (a constant column) is divided by 1 instead: the data it was fitted
+    on becomes 0 and new data becomes ``x - x_min`` (no division by a tiny number).
+    Data outside the fitted range (e.g. test data) lands outside [0, 1]; that is expected,
+    do not clip.
 
     Inputs:
     - X: data (N, D).
     - x_min, x_max: per-column statistics (D,), usually from ``min_max_fit``.
-    - epsilon: smallest divisor.
+    - epsilon: ranges below this count as zero (divided by 1).
 
     Returns:
     - float64 array (N, D).
     """
     # BEGIN SOLUTION
-    # HINT: like standardize, with x_min as the shift and (x_max - x_min) as the scale.
+    # HINT: scale = x_max - x_min, replaced by 1 where it is below epsilon (np.where).
     X = np.asarray(X, dtype=np.float64)
     x_min = np.asarray(x_min, dtype=np.float64)
-    x_max = np.asarray(x_max, dtype=np.float64)
-    return (X - x_min) / np.maximum(x_max - x_min, epsilon)
+    scale = np.asarray(x_max, dtype=np.float64) - x_min
+    return (X - x_min) / np.where(scale < epsilon, 1.0, scale)
     # END SOLUTION

@@ -6,7 +6,11 @@ Each ``*_update`` function performs ONE step for one parameter array:
 
 ``state`` carries the optimizer's slot variables between steps (momentum, accumulators,
 the step count...). Its keys are yours to choose; pass the returned state back in on the
-next call. You may update and return the same dict. Never modify ``w`` or ``g`` in place.
+next call. You may update and return the same dict. Never modify ``w`` or ``g`` in place,
+and the clip functions return a new list, leaving ``grads`` (the list and every array in
+it) unchanged: the grader checks that every argument but ``state`` comes back unchanged.
+To reuse a function of another exercise module, import it by its bare module name (see
+``assignments/__init__.py``).
 
 Lecture errata (Keras 3):
 - ``SGD(lr=0.1)`` is ``SGD(learning_rate=0.1)``; ``lr=`` raises ``ValueError``.

@@ -15,7 +15,10 @@ Lecture errata:
 - ``keras.regularizers.l1_l2`` is now the ``L1L2`` class: ``l1_l2()`` with no arguments is a
   ZERO penalty (Keras 2's function defaulted to l1=l2=0.01). Always pass the strengths.
 
-Every function accepts array-likes and never modifies its inputs.
+Every function accepts array-likes and never modifies its inputs (the grader checks that
+every argument, lists of arrays included, comes back unchanged). To reuse a function of
+another exercise module, import it by its bare module name at the top of this file, e.g.
+``from gradient_descent import mse_loss_and_grads`` (see ``assignments/__init__.py``).
 """
 
 from __future__ import annotations

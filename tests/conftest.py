@@ -35,3 +35,12 @@ def keras() -> ModuleType:
     from helpers_keras import import_keras
 
     return import_keras()
+
+
+@pytest.fixture(autouse=True)
+def _private_shared_runs(tmp_path_factory, monkeypatch) -> None:
+    """Each test its own store of shared notebook grading runs (see
+    autograder/delivery/shared_runs.py), so no test reuses another's results."""
+    store = tmp_path_factory.mktemp("shared-runs")
+    store.chmod(0o700)
+    monkeypatch.setenv("DLTIPS_SHARED_RUNS", str(store))

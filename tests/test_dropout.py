@@ -125,6 +125,27 @@ def test_matches_keras_dropout_given_its_mask(
     assert_keras_close(out, keras_out)  # kept units scaled by exactly 1/(1-rate)
 
 
+def test_a_mask_of_other_numbers_keeps_where_nonzero() -> None:
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    weights = np.array([[2.0, 0.0, -1.0], [0.5, 0.0, 3.0]])
+    out, mask = dp.dropout_forward(x, 0.5, mask=weights)
+    np.testing.assert_array_equal(mask, weights != 0)
+    np.testing.assert_array_equal(out, np.where(weights != 0, x / 0.5, 0.0))
+    np.testing.assert_array_equal(dp.dropout_backward(x, weights, 0.5),
+                                  np.where(weights != 0, x / 0.5, 0.0))
+
+
+def test_rate_one_with_a_given_mask_is_zeros_without_warnings() -> None:
+    x, given = np.ones((2, 3)), np.array([[1, 0, 1], [0, 1, 1]])
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        out, mask = dp.dropout_forward(x, 1.0, mask=given)
+        dx = dp.dropout_backward(x, given, 1.0)
+    np.testing.assert_array_equal(out, np.zeros((2, 3)))
+    np.testing.assert_array_equal(mask, given.astype(bool))
+    np.testing.assert_array_equal(dx, np.zeros((2, 3)))
+
+
 @pytest.mark.parametrize("rate", [0.0, 1.0])
 def test_matches_keras_dropout_at_rate_bounds(keras: ModuleType, rate: float) -> None:
     x = _nonzero(3, (4, 6))

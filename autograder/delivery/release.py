@@ -16,6 +16,32 @@ from pathlib import Path
 from autograder.course.contract import MODULES, REPO_ROOT
 from autograder.course.solution_source import stub_text
 
+# assignments/__init__.py, in the repository and in the student release alike.
+ASSIGNMENTS_INIT = '''\
+"""Your exercise modules: fill in each function, then run `dltips check`.
+
+One module may reuse another's functions. Import them by the bare module name, e.g. at
+the top of regularization.py::
+
+    from gradient_descent import mse_loss_and_grads
+
+That one form works everywhere your code runs: `dltips check`, the grader (`dltips
+grade`, Gradescope), the course notebooks (which run next to these files) and plain
+Python, where importing this package (``from assignments import regularization``) runs
+the lines below. ``from assignments.gradient_descent import ...`` and relative imports
+(``from .gradient_descent import ...``) do NOT work in the grader or the notebooks, which
+load each file on its own. Submit every module you import from.
+"""
+
+import sys
+from pathlib import Path
+
+# Appended, never prepended: a file here can never hide an installed package.
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.append(_HERE)
+'''
+
 
 def write_stubs(root: Path = REPO_ROOT) -> list[Path]:
     """Regenerate ``assignments/<module>.py`` for every module, and the student notebooks
@@ -24,10 +50,7 @@ def write_stubs(root: Path = REPO_ROOT) -> list[Path]:
 
     target = root / "assignments"
     target.mkdir(exist_ok=True)
-    (target / "__init__.py").write_text(
-        '"""Your exercise modules: fill in each function, then run `dltips check`."""\n',
-        encoding="utf-8",
-    )
+    (target / "__init__.py").write_text(ASSIGNMENTS_INIT, encoding="utf-8")
     written = []
     for module in MODULES:
         path = target / f"{module}.py"
@@ -43,6 +66,9 @@ def stale_stubs(root: Path = REPO_ROOT) -> list[str]:
         path = root / "assignments" / f"{module}.py"
         if not path.exists() or path.read_text(encoding="utf-8") != stub_text(module, root):
             stale.append(module)
+    init = root / "assignments" / "__init__.py"
+    if not init.exists() or init.read_text(encoding="utf-8") != ASSIGNMENTS_INIT:
+        stale.append("__init__")
     return stale
 
 
@@ -86,7 +112,7 @@ def build_student_release(out: Path, root: Path = REPO_ROOT) -> Path:
     for module in MODULES:
         (out / "assignments").mkdir(exist_ok=True)
         (out / "assignments" / f"{module}.py").write_text(stub_text(module, root), "utf-8")
-    (out / "assignments" / "__init__.py").write_text("", encoding="utf-8")
+    (out / "assignments" / "__init__.py").write_text(ASSIGNMENTS_INIT, encoding="utf-8")
     _copy_notebooks_and_data(out / "assignments", root)
     shutil.copytree(root / "autograder", out / "autograder", ignore=_ignore_private(root))
     (out / "README.md").write_text(STUDENT_README, encoding="utf-8")

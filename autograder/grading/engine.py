@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -22,30 +22,64 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.course.contract import CONTRACT, MODULES
 from autograder.grading import report
-from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
-from autograder.grading.results import SubmissionResult
+from autograder.grading.limits import (
+    CALL_TIMEOUT,
+    MEMORY_MB,
+    RUNNER_MEMORY_MB,
+    TRUSTED_MARGIN,
+    WALL_CAP,
+)
+from autograder.grading.results import SubmissionResult, progress_path
 from autograder.grading.staging import StagedSubmission, StagingError, stage, submission_name
+from autograder.grading.summary_figure import SummaryFigure
+from autograder.sandbox.lease import Lease
+from autograder.sandbox.levels import Isolation, IsolationUnavailable, resolve_isolation
+from autograder.sandbox.scratch import remove_tree
+
+__all__ = ["GradeOptions", "IsolationUnavailable", "check_isolation", "grade_many",
+           "grade_submission"]
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
 class GradeOptions:
-    """How to grade: which suite, which sandbox, which limits."""
+    """How to grade: which suite, which sandbox, which limits.
+
+    ``isolation`` defaults to ``"strict"``: the strongest level (bwrap) or
+    IsolationUnavailable before any student code runs (fail closed). Pass a level by name
+    (``"user"``, ``"none"``) to accept a weaker one, or ``"auto"`` to take the strongest
+    available with a note (a student's own code, the bundled samples, a Gradescope
+    container). Every way into the engine (the CLI, Gradescope, nbgrader) goes through
+    ``check_isolation``.
+    """
 
     suite: str = "hidden"
-    isolation: str = "auto"
+    isolation: str = "strict"
     call_timeout: float = CALL_TIMEOUT
     wall_cap: float = WALL_CAP
     memory_mb: int = MEMORY_MB
     modules: tuple[str, ...] = ()
     visibility: str = "visible"  # Gradescope visibility of the results and their tests
+    runner_memory_mb: int = RUNNER_MEMORY_MB
+    # The runner's own time limit; None: the student's wall cap plus room for the trusted
+    # side (TRUSTED_MARGIN). Past it the runner is killed and the engine cleans up.
+    runner_time_limit: float | None = None
 
     @property
     def runner_timeout(self) -> float:
-        """The runner's own limit: the student's wall cap plus room for the trusted side."""
-        return self.wall_cap + 60.0
+        """Seconds the runner may take before it is killed."""
+        if self.runner_time_limit is not None:
+            return float(self.runner_time_limit)
+        return self.wall_cap + TRUSTED_MARGIN
+
+
+def check_isolation(options: GradeOptions) -> Isolation:
+    """The isolation level ``options`` will grade at; raises IsolationUnavailable (one
+    sentence: why, and what to do) when it cannot be had. Probed once per process."""
+    return resolve_isolation(options.isolation)
 
 
 # ---------------------------------------------------------------------------------------
@@ -55,7 +89,12 @@ class GradeOptions:
 
 def grade_submission(source: Path, options: GradeOptions, out_dir: Path | None = None,
                      name: str | None = None) -> SubmissionResult:
-    """Stage, run the suite, score; write results.json and feedback.md if out_dir is set."""
+    """Stage, run the suite, score; write results.json and feedback.md if out_dir is set.
+
+    Raises IsolationUnavailable (before touching the submission) when ``options.isolation``
+    cannot be had here.
+    """
+    check_isolation(options)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="dltips-") as scratch:
         try:
@@ -70,36 +109,100 @@ def grade_submission(source: Path, options: GradeOptions, out_dir: Path | None =
         raw = run_suite(staged, options, Path(scratch))
     results = report.gradescope_results(staged, raw, time.monotonic() - started,
                                         options.visibility)
-    result = SubmissionResult(name or staged.name, Path(source), results)
+    result = SubmissionResult(safe_name(name or staged.name), Path(source), results)
     if out_dir is not None:
         result.out_dir = report.write_submission(out_dir / result.name, result.results)
     return result
 
 
 def run_suite(staged: StagedSubmission, options: GradeOptions, scratch: Path) -> dict:
-    """Run the suite in a trusted child process; return its per-test records."""
+    """Run the suite in a trusted child process; return its per-test records.
+
+    The engine, not the child, owns what student code could leave behind: it takes a
+    ``Lease`` (directory, marker, uid) before the child starts and releases it after the
+    child has ended, however it ended. A child past ``runner_timeout`` is killed with its
+    process group; the tests it finished keep their results (read from its progress log)
+    and the rest fail as not run.
+    """
     results_file = scratch / "raw-results.json"
-    command = [sys.executable, "-m", "autograder.grading.runner", "--suite", options.suite,
-               "--submission", str(staged.directory), "--results", str(results_file),
-               "--isolation", options.isolation, "--call-timeout", str(options.call_timeout),
-               "--wall-cap", str(options.wall_cap), "--memory-mb", str(options.memory_mb)]
-    for module in options.modules:
-        command += ["--module", module]
+    job = {"suite": options.suite, "submission": str(staged.directory),
+           "results": str(results_file), "modules": list(options.modules) or None,
+           "isolation": options.isolation, "call_timeout": options.call_timeout,
+           "wall_cap": options.wall_cap, "memory_mb": options.memory_mb,
+           "runner_memory_mb": options.runner_memory_mb}
+    lease = Lease.create()
     try:
-        completed = subprocess.run(
-            command, cwd=PACKAGE_ROOT, env=_runner_env(), stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, timeout=options.runner_timeout,
-        )
-    except subprocess.TimeoutExpired:
-        return {"tests": [], "grader_error": f"grading exceeded {options.runner_timeout:.0f} s"}
+        job["lease"] = lease.to_json()
+        returncode, output, stopped = _run_runner(job, options.runner_timeout)
+    finally:
+        lease.release()
+    if stopped:
+        return _partial_results(results_file, options.runner_timeout)
     if not results_file.exists():
-        tail = (completed.stdout + completed.stderr)[-1500:]
-        return {"tests": [], "grader_error": f"the grading run failed (exit "
-                f"{completed.returncode}):\n{tail}"}
+        return {"tests": [], "grader_error": f"the grading run failed (exit {returncode}):\n"
+                f"{output[-1500:]}"}
     raw = json.loads(results_file.read_text(encoding="utf-8"))
-    if completed.returncode not in (0, 1):
-        raw["grader_error"] = f"pytest exited {completed.returncode}: " + (
-            completed.stdout + completed.stderr)[-1500:]
+    if returncode not in (0, 1):
+        raw["grader_error"] = f"pytest exited {returncode}: " + output[-1500:]
+    return raw
+
+
+def _run_runner(job: dict, timeout: float) -> tuple[int, str, bool]:
+    """(exit status, output, whether it was stopped at ``timeout``) of one runner.
+
+    Its options go on stdin, so its command line names nothing of the grader's; it leads
+    its own process group, so a timeout kills it and anything it started.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograder.grading.runner", "--job", "-"], cwd=PACKAGE_ROOT,
+        env=_runner_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = process.communicate(json.dumps(job), timeout=timeout)
+        return process.returncode, output, False
+    except subprocess.TimeoutExpired:
+        _kill_group(process.pid)
+        output, _ = process.communicate()
+        return process.returncode, output or "", True
+    except BaseException:
+        _kill_group(process.pid)
+        process.wait()
+        raise
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _partial_results(results_file: Path, timeout: float) -> dict:
+    """The records of a run stopped at its time limit: those it finished, as they were;
+    the rest failed as not run (kind wall_cap), with the reason."""
+    planned, done, extra = [], {}, {}
+    path = progress_path(results_file)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # the line being written when the run was killed
+        if "planned" in entry:
+            planned = entry["planned"]
+        elif "record" in entry:
+            done[entry["record"]["nodeid"]] = entry["record"]
+        else:
+            extra.update(entry)
+    reason = (f"not graded: grading this submission was stopped at its time limit "
+              f"({timeout:g} s)")
+    tests = [done.get(p["nodeid"]) or {**p, "passed": False, "kind": "wall_cap",
+                                        "message": reason, "duration": 0.0}
+             for p in planned]
+    raw = {"tests": tests, "stopped": reason, **extra}
+    if not planned:
+        raw["grader_error"] = f"the grading run was stopped at its time limit ({timeout:g} s) " \
+                              "before its tests were collected"
     return raw
 
 
@@ -131,14 +234,28 @@ def failed_submission(source: Path, name: str, error: BaseException, out_dir: Pa
     return result
 
 
+def safe_name(raw: str) -> str:
+    """A results folder name that stays inside the output directory: no separators, no
+    control or invisible characters, no leading dot ('..', '.git'), never empty."""
+    cleaned = "".join(c if c.isprintable() and c not in '/\\:' and not c.isspace() or c == " "
+                      else "_" for c in raw).strip()
+    cleaned = cleaned.lstrip(".") or "submission"
+    return cleaned[:120]
+
+
 def unique_names(sources: Iterable[Path]) -> list[str]:
-    """Results folder names, with -2, -3... added where two submissions share a name."""
-    seen: dict[str, int] = {}
+    """Results folder names: safe, unique (-2, -3... added where two submissions share a
+    name, case-insensitively) and never one of the class outputs (grades.csv...)."""
+    taken = {name.casefold() for name in report.CLASS_FILES}
     names = []
     for source in sources:
-        base = submission_name(Path(source))
-        seen[base] = seen.get(base, 0) + 1
-        names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+        base = safe_name(submission_name(Path(source)))
+        name, number = base, 1
+        while name.casefold() in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name.casefold())
+        names.append(name)
     return names
 
 
@@ -155,32 +272,47 @@ def grade_many(
     ``names`` (one per source, unique) names the results folders and rows; by default the
     submissions' own names, made unique (nbgrader's ``submitted/<student>/<assignment>``
     folders all share the assignment's name, so there the student ids are passed).
+
+    Raises IsolationUnavailable before grading anything when ``options.isolation`` cannot
+    be had here (fail closed: no submission is graded at a weaker level by surprise).
     """
+    check_isolation(options)
     out_dir.mkdir(parents=True, exist_ok=True)
     if names is not None and (len(names) != len(sources) or len(set(names)) != len(names)):
         raise ValueError("names must give one distinct name per submission")
     names = list(names) if names is not None else unique_names(sources)
+    # matplotlib's import and the figure's layout overlap the grading (its numbers come last).
+    figure = SummaryFigure(_graded_functions(options), len(sources)).start()
 
     def one(index: int) -> SubmissionResult:
         try:
             result = grade_submission(sources[index], options, out_dir, names[index])
         except Exception as error:  # noqa: BLE001 - one submission must not stop the class
-            result = failed_submission(sources[index], names[index], error, out_dir,
-                                       options.visibility)
+            try:
+                result = failed_submission(sources[index], names[index], error, out_dir,
+                                           options.visibility)
+            except Exception:  # noqa: BLE001 - not even its zero could be written
+                result = failed_submission(sources[index], names[index], error, None,
+                                           options.visibility)
         if on_done:
             on_done(result)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(one, range(len(sources))))
-    report.write_grades_csv(out_dir / "grades.csv", results)
-    report.write_summary_figure(out_dir / "summary.png", results)
+    report.write_class_outputs(out_dir, results, figure)
     return results
+
+
+def _graded_functions(options: GradeOptions) -> list[str]:
+    """The ``module.function`` tags a class run will report, in contract order."""
+    modules = options.modules or MODULES
+    return [f"{m}.{f}" for m in MODULES if m in modules for f in CONTRACT[m]]
 
 
 def clean_output_dir(out_dir: Path) -> None:
     """Remove previous per-submission outputs so stale results never mix with new ones."""
-    if out_dir.exists():
+    if out_dir.is_dir():
         for child in out_dir.iterdir():
-            if (child / "results.json").exists():
-                shutil.rmtree(child)
+            if child.is_dir() and not child.is_symlink() and (child / "results.json").exists():
+                remove_tree(child)

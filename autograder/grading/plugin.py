@@ -24,6 +24,7 @@ import pytest
 
 from autograder.course.contract import COURSE_DIR
 from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP, start_session
+from autograder.grading.results import progress_path
 from autograder.grading.testing import ModuleProxy, StudentCallFailed
 from autograder.sandbox.session import StudentSession
 
@@ -80,6 +81,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         memory_mb=config.getoption("--dltips-memory-mb"),
     )
     config.stash[_SESSION] = started
+    _log_progress(config, {"isolation": started.isolation_level,
+                           "isolation_note": started.isolation_note,
+                           "isolation_program": started.isolation_program})
 
 
 @pytest.fixture(scope="session")
@@ -159,32 +163,50 @@ def keras_refs() -> Mapping[str, np.ndarray]:
 # ---------------------------------------------------------------------------------------
 
 
+def _log_progress(config: pytest.Config, entry: dict) -> None:
+    path = config.getoption("--dltips-results")
+    if path:
+        with progress_path(path).open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry) + "\n")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _log_progress(session.config, {"planned": [_describe(item) for item in session.items]})
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" or (report.when == "setup" and not report.passed):
-        item.config.stash[_RECORDS].append(_record(item, call, report))
+        record = _record(item, call, report)
+        item.config.stash[_RECORDS].append(record)
+        _log_progress(item.config, {"record": record})
 
 
-def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> dict:
+def _describe(item: pytest.Item) -> dict[str, Any]:
+    """What a record says about a test before it runs: its id, title, module, points."""
     module_marker = item.get_closest_marker("module")
     points_marker = item.get_closest_marker("points")
     functions_marker = item.get_closest_marker("functions")
-    module = str(module_marker.args[0]) if module_marker else ""
-    record: dict[str, Any] = {
+    return {
         "nodeid": item.nodeid,
         "name": item.name,
         "doc": _doc_summary(item),
-        "module": module,
+        "module": str(module_marker.args[0]) if module_marker else "",
         "functions": list(functions_marker.args) if functions_marker else [],
         "points": float(points_marker.args[0]) if points_marker else 0.0,
+    }
+
+
+def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> dict:
+    return {
+        **_describe(item),
         "passed": bool(report.passed),
         "kind": "passed" if report.passed else _failure_kind(call, report),
         "message": "" if report.passed else _failure_message(call, report),
         "duration": round(report.duration, 4),
     }
-    return record
 
 
 def _doc_summary(item: pytest.Item) -> str:
@@ -228,6 +250,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "exitstatus": int(exitstatus),
         "isolation": getattr(student_session, "isolation_level", None),
         "isolation_note": getattr(student_session, "isolation_note", ""),
+        "isolation_program": getattr(student_session, "isolation_program", ""),
         "output_tail": student_session.output_tail() if student_session else "",
         "finished": time.time(),
     }

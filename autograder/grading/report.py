@@ -1,10 +1,25 @@
 """Turn per-test records into what people read: results.json (Gradescope's schema),
-feedback.md per submission, and for the class grades.csv and summary.png."""
+feedback.md per submission, and for the class grades.csv and summary.png.
+
+Much of what these outputs say comes from the submission: its error messages and prints,
+the names of its files and folders, the submission's own name. All of it is hostile text.
+``gradescope_results`` cleans every string once (lone surrogates, control characters such
+as ANSI escapes, invisible format characters become visible escapes), and each format
+then fences or escapes what it shows: Markdown code fences longer than any backtick run
+inside, CSV cells that cannot start a spreadsheet formula, rich markup escaped on the
+terminal (``cli``). Files are written owner-only (0600, folders 0700): the grader's
+outputs are private to it.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import re
+import stat
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +29,7 @@ from autograder.course.contract import CONTRACT, MODULES
 if TYPE_CHECKING:
     from autograder.grading.results import SubmissionResult
     from autograder.grading.staging import StagedSubmission
+    from autograder.grading.summary_figure import SummaryFigure
 
 # What to do about each kind of failure, said once per test in the feedback.
 KIND_ADVICE = {
@@ -21,13 +37,19 @@ KIND_ADVICE = {
     "missing_module": "The module file was not in the submission.",
     "missing_function": "The function is missing or misspelt: keep the name from the stub.",
     "syntax_error": "The module does not compile: fix the syntax error first.",
-    "import_error": "The module fails while being imported: every other test of it fails too.",
+    "import_error": "The module fails while being imported: every other test of it fails too. "
+                    "Import other exercise modules by bare name "
+                    "(`from gradient_descent import predict`).",
     "exception": "Your code raised an exception: read its message and the docstring.",
     "timeout": "Too slow or stuck: look for an endless loop; use vectorised numpy.",
     "crashed": "The process running your code died (os._exit, a crash...).",
     "memory": "Your code used too much memory: avoid building huge arrays.",
     "bad_return": "Return plain numpy arrays, numbers, strings, None, lists, tuples or dicts.",
     "wall_cap": "The whole submission used up its time budget; later tests were not run.",
+    "modified_input": "Leave the caller's data alone: write `x = x - m`, not `x -= m` "
+                      "(`np.asarray` does not copy an array that is already float64).",
+    "warning": "A numpy warning means the computation passed through inf or NaN: rewrite it "
+               "so it cannot (the docstring says how), do not just silence it.",
     "wrong_answer": "",
     "grader_error": "The grader itself failed on this test: tell your instructor.",
 }
@@ -39,6 +61,58 @@ KIND_ADVICE = {
 
 
 VISIBILITIES = ("visible", "after_published", "after_due_date", "hidden")
+# The class outputs in the output directory; no submission's folder may take these names.
+GRADES_CSV = "grades.csv"
+SUMMARY_PNG = "summary.png"
+CLASS_FILES = (GRADES_CSV, SUMMARY_PNG)
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile text
+# ---------------------------------------------------------------------------------------
+
+
+def clean_text(text: str) -> str:
+    """``text`` with nothing that can act on a reader: lone surrogates, control characters
+    (ANSI escapes, carriage returns, NUL...) and invisible format characters (bidi
+    overrides, zero-width joiners) become visible escapes such as ``\\x1b``; newlines and
+    tabs stay. Everything else, Korean included, is kept as it is."""
+    if not isinstance(text, str):
+        text = str(text)
+    return "".join(_clean_char(c) for c in text)
+
+
+def _clean_char(char: str) -> str:
+    if char in "\n\t":
+        return char
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF or unicodedata.category(char) in ("Cc", "Cf", "Cs"):
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return char
+
+
+def clean_tree(value: Any) -> Any:
+    """Every string in a JSON-like structure (keys too) through ``clean_text``."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_tree(k): clean_tree(v) for k, v in value.items()}
+    return value
+
+
+def markdown_code(text: str, info: str = "text") -> list[str]:
+    """``text`` as a fenced code block whose fence no line of it can close (CommonMark:
+    a fence is closed only by a run of backticks at least as long as the opening one)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + info, text, fence]
+
+
+def csv_cell(text: str) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
@@ -54,9 +128,11 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
     if raw.get("isolation_note"):
         output_lines.append(f"Isolation: {raw['isolation_note']}")
     output_lines += [f"Note: {note}" for note in staged.notes]
+    if raw.get("stopped"):
+        output_lines.append(f"Note: {raw['stopped']}")
     if raw.get("grader_error"):
         output_lines.append(f"GRADER ERROR: {raw['grader_error']}")
-    return {
+    return clean_tree({
         "score": round(sum(t["score"] for t in tests), 4),
         "execution_time": round(elapsed, 3),
         "output": "\n".join(output_lines),
@@ -68,10 +144,12 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
             "modules_found": staged.modules,
             "isolation": raw.get("isolation"),
             "isolation_note": raw.get("isolation_note", ""),
+            "isolation_program": raw.get("isolation_program", ""),
             "grader_error": raw.get("grader_error"),
+            "stopped": raw.get("stopped"),
             "student_output_tail": raw.get("output_tail", "")[-2000:],
         },
-    }
+    })
 
 
 def _gradescope_test(number: int, record: dict, visibility: str) -> dict:
@@ -118,11 +196,33 @@ def function_hint(module: str, function: str) -> str | None:
 
 
 def write_submission(directory: Path, results: dict) -> Path:
-    """Write results.json and feedback.md into ``directory``; returns it."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
-    (directory / "feedback.md").write_text(feedback_markdown(results), encoding="utf-8")
+    """Write results.json and feedback.md into ``directory`` (0700, files 0600)."""
+    results = clean_tree(results)
+    private_dir(directory)
+    write_private(directory / "results.json", json.dumps(results, indent=2))
+    write_private(directory / "feedback.md", feedback_markdown(results))
     return directory
+
+
+def private_dir(directory: Path) -> Path:
+    """Create ``directory`` (and parents) if needed and make it owner-only."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = os.lstat(directory)
+    if stat.S_ISLNK(info.st_mode):
+        raise OSError(f"{directory} is a symbolic link; refusing to write results through it")
+    os.chmod(directory, stat.S_IMODE(info.st_mode) & 0o700 | 0o700)
+    return directory
+
+
+def write_private(path: Path, data: str | bytes) -> None:
+    """Write a file readable by its owner only, never through a link planted there."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="backslashreplace")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(fd, 0o600)
+        handle.write(data)
 
 
 def module_scores(results: dict) -> dict[str, tuple[float, float]]:
@@ -147,23 +247,40 @@ def function_status(results: dict) -> dict[str, bool]:
 
 def feedback_markdown(results: dict) -> str:
     """A student-readable report: scores per module, then each failed test and its hint."""
-    max_score = sum(t["max_score"] for t in results["tests"])
-    lines = ["# Grading feedback", "",
-             f"**Score: {_fmt(results['score'])} / {_fmt(max_score)}**", ""]
-    lines += [f"> {line}" for line in results["output"].splitlines()] + [""]
+    results = clean_tree(results)
+    tests = results["tests"]
+    max_score = sum(t["max_score"] for t in tests)
+    grader_error = (results.get("extra_data") or {}).get("grader_error")
+    if tests:
+        score_line = f"**Score: {_fmt(results['score'])} / {_fmt(max_score)}**"
+    else:
+        score_line = "**Score: none: this submission could not be graded**"
+    # Everything below that is not a number or a test title comes from the submission or
+    # its run, so it is shown inside code fences, never as Markdown.
+    lines = ["# Grading feedback", "", score_line, "", *markdown_code(results["output"]), ""]
     lines += ["| module | score | max |", "|---|---:|---:|"]
     lines += [f"| {m} | {_fmt(s)} | {_fmt(mx)} |" for m, (s, mx) in module_scores(results).items()
               if mx > 0]
-    failed = [t for t in results["tests"] if t["status"] != "passed"]
-    if not failed:
+    failed = [t for t in tests if t["status"] != "passed"]
+    if not tests:
+        lines += ["", "No test could be run"
+                  + (" because the grader failed; your instructor has been told."
+                     if grader_error else ".")]
+    elif not failed:
         lines += ["", "Every test passed. Well done!"]
     else:
         lines += ["", f"## What to fix ({len(failed)} failed tests)"]
     for test in failed:
         functions = ", ".join(f"`{tag}`" for tag in test["tags"][1:])
-        lines += ["", f"### {test['name']} ({_fmt(test['score'])} / {_fmt(test['max_score'])})",
-                  f"Functions: {functions}", "", "```text", test["output"].strip(), "```"]
+        lines += ["", f"### {_md_inline(test['name'])} "
+                  f"({_fmt(test['score'])} / {_fmt(test['max_score'])})",
+                  f"Functions: {functions}", "", *markdown_code(test["output"].strip())]
     return "\n".join(lines) + "\n"
+
+
+def _md_inline(text: str) -> str:
+    """Backslash-escape Markdown and HTML punctuation in a line of plain text."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>&~])", r"\\\1", text)
 
 
 def _fmt(value: float) -> str:
@@ -175,16 +292,28 @@ def _fmt(value: float) -> str:
 # ---------------------------------------------------------------------------------------
 
 
+def write_class_outputs(out_dir: Path, submissions: list[SubmissionResult],
+                        figure: SummaryFigure | None = None) -> None:
+    """grades.csv and summary.png in ``out_dir`` (owner-only, like every output);
+    ``figure``: one prepared while the class was graded (``SummaryFigure.start``)."""
+    private_dir(out_dir)
+    write_grades_csv(out_dir / GRADES_CSV, submissions)
+    write_summary_figure(out_dir / SUMMARY_PNG, submissions, figure)
+
+
 def write_grades_csv(path: Path, submissions: list[SubmissionResult]) -> None:
     """A row per submission: its name, one column per module, the total and the maximum."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["submission", *MODULES, "total", "max_score", "status"])
-        for sub in submissions:
-            scores = module_scores(sub.results)
-            status = "grader_error" if sub.results["extra_data"].get("grader_error") else "graded"
-            writer.writerow([sub.name, *(_fmt(scores[m][0]) for m in MODULES),
-                             _fmt(sub.score), _fmt(sub.max_score), status])
+    handle = io.StringIO()
+    writer = csv.writer(handle)
+    writer.writerow(["submission", *MODULES, "total", "max_score", "status"])
+    for sub in submissions:
+        scores = module_scores(sub.results)
+        extra = sub.results["extra_data"]
+        status = ("grader_error" if extra.get("grader_error")
+                  else "stopped" if extra.get("stopped") else "graded")
+        writer.writerow([csv_cell(clean_text(sub.name)), *(_fmt(scores[m][0]) for m in MODULES),
+                         _fmt(sub.score), _fmt(sub.max_score), status])
+    write_private(path, handle.getvalue())
 
 
 def class_pass_rates(submissions: list[SubmissionResult]) -> dict[str, float]:
@@ -198,33 +327,16 @@ def class_pass_rates(submissions: list[SubmissionResult]) -> dict[str, float]:
     return {tag: counts[tag][0] / counts[tag][1] for tag in order if counts[tag][1]}
 
 
-def write_summary_figure(path: Path, submissions: list[SubmissionResult]) -> None:
-    """Score distribution and per-function pass rates, one figure for the instructor."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def write_summary_figure(path: Path, submissions: list[SubmissionResult],
+                         figure: SummaryFigure | None = None) -> None:
+    """Score distribution and per-function pass rates, one figure for the instructor
+    (owner-only). ``figure``: one ``engine.grade_many`` prepared while it graded."""
+    from autograder.grading.summary_figure import SummaryFigure
 
     rates = class_pass_rates(submissions)
+    figure = figure or SummaryFigure(list(rates), len(submissions))
     percents = [100 * s.score / s.max_score if s.max_score else 0.0 for s in submissions]
-    fig, (left, right) = plt.subplots(
-        1, 2, figsize=(13, max(5, 0.28 * len(rates) + 1.5)),
-        gridspec_kw={"width_ratios": [1, 1.4]},
-    )
-    left.hist(percents, bins=[i * 10 for i in range(11)], color="#4C72B0", edgecolor="white")
-    left.set(title=f"Score distribution ({len(submissions)} submissions)",
-             xlabel="score (% of maximum)", ylabel="submissions", xlim=(0, 100))
-    names = list(rates)[::-1]
-    values = [100 * rates[n] for n in names]
-    colors = ["#C44E52" if v < 50 else "#DD8452" if v < 80 else "#55A868" for v in values]
-    bars = right.barh(names, values, color=colors)
-    right.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=2, fontsize=7)
-    right.set(title="Pass rate per function (all tests of the function passed)",
-              xlabel="% of submissions", xlim=(0, 108))
-    right.tick_params(axis="y", labelsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    write_private(path, figure.png(rates, percents))
 
 
 def summary_rows(submissions: list[SubmissionResult]) -> list[dict[str, Any]]:

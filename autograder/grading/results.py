@@ -23,3 +23,10 @@ class SubmissionResult:
     @property
     def max_score(self) -> float:
         return float(sum(t["max_score"] for t in self.results["tests"]))
+
+
+def progress_path(results: str | Path) -> Path:
+    """Where a run logs its progress as JSON lines: the isolation level, the tests it will
+    run, then each test's record as soon as it exists. The engine reads it when the run did
+    not finish (stopped at its time limit), so finished tests keep their results."""
+    return Path(f"{results}.progress")

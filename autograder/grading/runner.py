@@ -1,21 +1,33 @@
 """Run one grading suite against one staged submission (a trusted child process).
 
     python -m autograder.grading.runner --suite hidden --submission DIR --results FILE
+    python -m autograder.grading.runner --job -      # the same options as JSON on stdin
 
 The engine starts one of these per submission, so pytest state, the worker and any crash
 stay with that submission. Student code runs only in the sandboxed worker that the
-plugin's ``student`` fixture starts; this process only compares data.
+plugin's ``student`` fixture starts; this process only compares data. The engine passes
+its options on stdin (``--job -``), so no path of the grader's appears on a command line
+that other users can read in /proc, and hands over its ``Lease`` so that it can clean up
+after this process however it ends.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 
 from autograder.course.contract import COURSE_DIR
-from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP, start_session
+from autograder.grading.limits import (
+    CALL_TIMEOUT,
+    MEMORY_MB,
+    RUNNER_MEMORY_MB,
+    WALL_CAP,
+    start_session,
+)
+from autograder.sandbox.lease import Lease
 
 SUITES_DIR = COURSE_DIR / "suites"
 SUITES = ("hidden", "public")
@@ -60,18 +72,39 @@ def pytest_args(
     ]
 
 
+def limit_own_memory(megabytes: int) -> None:
+    """Cap this process's address space (hard = soft): student replies are decoded here,
+    so a reply that slips past the protocol's bounds fails as a MemoryError in this run
+    (the call's failure) instead of growing the grader until the machine suffers."""
+    import resource
+
+    limit = int(megabytes) * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.grading.runner",
                                      description=__doc__)
+    parser.add_argument("--job", help="'-': read the options below as a JSON object on stdin")
     parser.add_argument("--suite", choices=SUITES, default="hidden")
-    parser.add_argument("--submission", required=True, type=Path)
-    parser.add_argument("--results", required=True, type=Path)
+    parser.add_argument("--submission", type=Path)
+    parser.add_argument("--results", type=Path)
     parser.add_argument("--module", action="append", dest="modules")
     parser.add_argument("--isolation", default="auto")
     parser.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT)
     parser.add_argument("--wall-cap", type=float, default=WALL_CAP)
     parser.add_argument("--memory-mb", type=int, default=MEMORY_MB)
+    parser.add_argument("--runner-memory-mb", type=int, default=RUNNER_MEMORY_MB)
     args = parser.parse_args(argv)
+    lease = None
+    if args.job == "-":
+        job = json.load(sys.stdin)
+        lease = Lease.from_json(job.pop("lease")) if job.get("lease") else None
+        for key, value in job.items():
+            setattr(args, key, Path(value) if key in ("submission", "results") else value)
+    if args.submission is None or args.results is None:
+        parser.error("--submission and --results are required (or --job -)")
+    limit_own_memory(args.runner_memory_mb)
     os.environ.setdefault("MPLBACKEND", "Agg")
     # Only our plugin: third-party ones (hypothesis, xdist...) cost seconds at start-up and
     # have no business in a grading run.
@@ -80,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     # Boot the worker first: its interpreter starts while pytest is imported and collects.
     prestarted = start_session(
         args.submission.resolve(), isolation=args.isolation, call_timeout=args.call_timeout,
-        wall_cap=args.wall_cap, memory_mb=args.memory_mb)
+        wall_cap=args.wall_cap, memory_mb=args.memory_mb, lease=lease)
     import pytest
 
     from autograder.grading import plugin

@@ -11,13 +11,17 @@ wrong answer matches a known mistake, which one.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import reprlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 import pytest
 
-from autograder.sandbox.session import StudentError, StudentSession
+from autograder.course.contract import MAY_MODIFY
+from autograder.sandbox.session import CallOutcome, StudentError, StudentSession
 from autograder.sandbox.worker.protocol import RandomSeed
 
 __all__ = [
@@ -28,6 +32,8 @@ __all__ = [
     "check_equal",
     "check_raises",
     "describe_difference",
+    "forbid_warnings",
+    "prerequisite",
 ]
 
 # ---------------------------------------------------------------------------------------
@@ -45,19 +51,29 @@ class StudentCallFailed(pytest.fail.Exception):  # type: ignore[name-defined,mis
     def __init__(self, error: StudentError) -> None:
         super().__init__(error.message, pytrace=False)
         self.kind = error.kind
+        self.error = error
 
 
 class StudentFunction:
-    """One contract function of the submission, callable like the real thing."""
+    """One contract function of the submission, callable like the real thing.
+
+    Besides failing on a broken call, it enforces two promises of the docstrings on every
+    call, from the facts the worker reports: no argument is changed in place (except those
+    in ``contract.MAY_MODIFY``), and, inside ``forbid_warnings``, no warning is raised.
+    """
 
     def __init__(self, session: StudentSession, module: str, name: str) -> None:
         self.session, self.module, self.name = session, module, name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return self.session.call(self.module, self.name, *args, **kwargs)
+            outcome = self.session.call_outcome(self.module, self.name, *args, **kwargs)
         except StudentError as error:
             raise StudentCallFailed(error) from None
+        breach = modified_input(self.name, outcome) or raised_warning(self.name, outcome)
+        if breach is not None:
+            raise StudentCallFailed(breach)
+        return outcome.value
 
     def call_raw(self, *args: Any, **kwargs: Any) -> Any:
         """Call without turning a StudentError into a test failure."""
@@ -65,6 +81,62 @@ class StudentFunction:
 
     def __repr__(self) -> str:
         return f"<student {self.module}.{self.name}>"
+
+
+_NO_WARNINGS: ContextVar[str | None] = ContextVar("dltips_no_warnings", default=None)
+
+
+@contextmanager
+def forbid_warnings(what: str) -> Iterator[None]:
+    """Inside the block, a student call that raises a warning fails the test (kind
+    ``warning``). Use it only where the docstring promises no warnings; ``what`` names the
+    situation (``"sigmoid of [-1e4, ..., 1e4]"``) for the message."""
+    token = _NO_WARNINGS.set(what)
+    try:
+        yield
+    finally:
+        _NO_WARNINGS.reset(token)
+
+
+@contextmanager
+def prerequisite(function: str, needed: str, what: str) -> Iterator[None]:
+    """Calls inside the block only prepare the check of ``function`` with ``what`` from the
+    student's ``needed`` (e.g. batch norm's cache from the forward pass). If they fail, the
+    test fails saying that ``function`` could not be checked and why, instead of showing
+    ``needed``'s own failure (and its stub's hint) as if it were ``function``'s."""
+    lead = f"`{function}` could not be checked: it needs {what} from your `{needed}`"
+    try:
+        yield
+    except StudentCallFailed as failed:
+        why = ("which is not implemented yet (it raises NotImplementedError)"
+               if failed.kind == "not_implemented" else f"which failed: {failed.error.message}")
+        raise StudentCallFailed(StudentError(failed.kind, f"{lead}, {why}")) from None
+    except AssertionError as error:  # e.g. a tuple of the wrong length
+        raise AssertionError(f"{lead}, whose result was unusable: {error}") from None
+
+
+def modified_input(function: str, outcome: CallOutcome) -> StudentError | None:
+    """The failure for a call that changed an argument the contract says it must not."""
+    allowed = MAY_MODIFY.get(function, ())
+    for change in outcome.modified:
+        if change.argument in allowed:
+            continue
+        inside = f" (`{change.name}{change.path}` changed)" if change.path else ""
+        return StudentError("modified_input", f"`{function}` modified its argument "
+                            f"`{change.name}` in place{inside}; its docstring promises never "
+                            "to modify the inputs")
+    return None
+
+
+def raised_warning(function: str, outcome: CallOutcome) -> StudentError | None:
+    """The failure for a call that warned inside ``forbid_warnings``."""
+    what = _NO_WARNINGS.get()
+    if what is None or not outcome.warnings:
+        return None
+    first = outcome.warnings[0]
+    where = f" (at {first.where})" if first.where else ""
+    return StudentError("warning", f"`{function}` raised {first.category}: {first.message}"
+                        f"{where} for {what}; its docstring promises no warnings here")
 
 
 class ModuleProxy:
@@ -101,7 +173,8 @@ def check_close(
     what differs; if ``actual`` matches one of ``mistakes`` (description -> value) it adds
     a hint naming that mistake.
     """
-    problem = describe_difference(name, actual, expected, rtol, atol)
+    problem = _guarded(name, actual, lambda: describe_difference(name, actual, expected,
+                                                                 rtol, atol))
     if problem is None:
         return
     hint = _matching_mistake(actual, mistakes or {}, rtol, atol)
@@ -112,13 +185,29 @@ def check_close(
 
 def check_equal(name: str, actual: Any, expected: Any) -> None:
     """Assert exact equality of plain values (strings, bools, ints, shapes)."""
+    problem = _guarded(name, actual, lambda: _equal_problem(name, actual, expected))
+    if problem is not None:
+        raise AssertionError(problem)
+
+
+def _equal_problem(name: str, actual: Any, expected: Any) -> str | None:
     if type(actual) is not type(expected) and not _both_numbers(actual, expected):
-        raise AssertionError(
-            f"`{name}`: expected {expected!r} ({type(expected).__name__}), "
-            f"got {_short(actual)} ({type(actual).__name__})"
-        )
-    if actual != expected:
-        raise AssertionError(f"`{name}`: expected {expected!r}, got {_short(actual)}")
+        return (f"`{name}`: expected {expected!r} ({type(expected).__name__}), "
+                f"got {_short(actual)} ({type(actual).__name__})")
+    if not bool(actual == expected):
+        return f"`{name}`: expected {expected!r}, got {_short(actual)}"
+    return None
+
+
+def _guarded(name: str, actual: Any, compare: Any) -> str | None:
+    """Run ``compare()``; a student value that makes the comparison itself fail (an array
+    where a string belongs, a value numpy cannot convert...) is the student's wrong
+    answer, said plainly, never a grader error."""
+    try:
+        return compare()
+    except Exception as error:  # noqa: BLE001 - any malformed student value
+        return (f"`{name}`: the value returned could not be compared with the expected one "
+                f"({type(error).__name__}: {str(error)[:120]}); got {_short(actual)}")
 
 
 def check_raises(exc_name: str, function: Any, *args: Any, **kwargs: Any) -> None:
@@ -163,7 +252,8 @@ def describe_difference(
     if isinstance(expected, dict):
         return _describe_mapping(name, actual, expected, rtol, atol)
     if expected is None or isinstance(expected, str):
-        if actual == expected and type(actual) is type(expected):
+        # The type first: an array == a string compares element-wise (no plain bool).
+        if type(actual) is type(expected) and actual == expected:
             return None
         return f"`{name}`: expected {expected!r}, got {_short(actual)}"
     return _describe_numbers(name, actual, expected, rtol, atol)
@@ -241,10 +331,26 @@ def _as_float_array(value: Any) -> np.ndarray | None:
 
 
 def _matching_mistake(actual: Any, mistakes: Mapping[str, Any], rtol: float, atol: float):
-    for description, wrong in mistakes.items():
-        if describe_difference("", actual, wrong, max(rtol, 1e-5), max(atol, 1e-9)) is None:
-            return description
+    """The first known mistake ``actual`` matches. The student's value is converted once
+    (not once per mistake model), so the work is bounded by its size, not multiplied."""
+    try:
+        actual = _normalised(actual)
+        for description, wrong in mistakes.items():
+            if describe_difference("", actual, wrong, max(rtol, 1e-5), max(atol, 1e-9)) is None:
+                return description
+    except Exception:  # noqa: BLE001 - a hint is optional; a malformed value gets none
+        return None
     return None
+
+
+def _normalised(value: Any) -> Any:
+    """Numbers and numeric arrays as float64 arrays, containers rebuilt, once."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_normalised(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _normalised(v) for k, v in value.items()}
+    array = _as_float_array(value)
+    return value if array is None else array
 
 
 def _both_numbers(a: Any, b: Any) -> bool:
@@ -252,8 +358,19 @@ def _both_numbers(a: Any, b: Any) -> bool:
     return isinstance(a, number) and isinstance(b, number) and not isinstance(a, bool)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = 6
+_REPR.maxlevel = 3
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlong = 40
+
+
 def _short(value: Any, limit: int = 80) -> str:
+    """A bounded description of a student value (never the whole of a huge one)."""
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape}, dtype {value.dtype}"
-    text = repr(value)
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # noqa: BLE001
+        text = f"a {type(value).__name__}"
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,10 +1,12 @@
 """The student-code boundary: everything between the grader and code it must not trust.
 
 Owns: choosing and probing an isolation level (``levels``), where the Python installation
-and the grader's private paths lie (``paths``), the private scratch copy and the dedicated
-uid (``scratch``), the worker's command line and bubblewrap view (``launch``), ending a
-worker and all it started (``reaping``), the trusted side's conversation with the worker
-(``session``), and the worker itself (``worker/``).
+and the grader's private paths lie and which bwrap to run (``paths``), the private scratch
+copy and the dedicated uid (``scratch``), the directory, marker and uid that a longer-lived
+process owns and sweeps after a grading process however it ends (``lease``), the worker's
+command line and bubblewrap view (``launch``), ending a worker and all it started
+(``reaping``), the trusted side's conversation with the worker (``session``), and the
+worker itself (``worker/``).
 
 May import: the standard library and numpy, and its own modules. Nothing else of
 ``autograder`` (it names the private course paths, never imports them).

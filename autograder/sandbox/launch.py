@@ -10,11 +10,12 @@ from pathlib import Path
 
 from autograder.sandbox.paths import (
     MARKER_VAR,
-    PRIVATE_DIRS,
     SANDBOX_CWD,
     SANDBOX_WORKER,
     SYSTEM_PATH,
+    bwrap_program,
     numpy_dir,
+    private_paths,
     python_paths,
     site_dirs,
     worker_python,
@@ -75,7 +76,7 @@ def build_launch(scratch: Scratch, limits: Limits, server_args: Sequence[str]) -
         server = f"{SANDBOX_WORKER}/server.py"
         tail = [worker_python(), "-I", "-B", server, *limits.server_args(), *identity_args(scratch),
                 *server_args]
-        argv = ["bwrap", *bwrap_args(scratch, env, limits), "--", *tail]
+        argv = [bwrap_program().path, *bwrap_args(scratch, env, limits), "--", *tail]
         return Launch(argv, {"PATH": SYSTEM_PATH}, str(scratch.base))
     server = str(scratch.worker_dir / "server.py")
     argv = [worker_python(), "-I", "-B", server, *limits.server_args(), *server_args]
@@ -100,7 +101,7 @@ def bwrap_args(scratch: Scratch, env: dict[str, str], limits: Limits) -> list[st
     for prefix in python_paths()[1:3]:
         view.ro_bind(prefix)
     view.mask_site_packages(numpy_dir())
-    view.mask(Path(p) for p in PRIVATE_DIRS)
+    view.mask(private_paths())
     view.parents(Path(SANDBOX_WORKER))
     view.args += ["--ro-bind", str(scratch.worker_dir), SANDBOX_WORKER,
                   "--bind", str(scratch.cwd), SANDBOX_CWD, "--chdir", "/",

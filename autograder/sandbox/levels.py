@@ -39,6 +39,8 @@ from autograder.sandbox.launch import Limits, build_launch
 from autograder.sandbox.paths import (
     WORKER_FILES,
     WORKER_SOURCE,
+    BwrapMissing,
+    bwrap_program,
     grant_traverse,
     numpy_dir,
     python_paths,
@@ -47,7 +49,6 @@ from autograder.sandbox.paths import (
 from autograder.sandbox.reaping import kill_uid
 from autograder.sandbox.scratch import LEVELS, make_scratch, release_scratch
 
-REQUESTS = ("auto", *LEVELS)
 PROBE_OK = "dltips-worker-probe-ok"
 PROBE_TIMEOUT = 60.0
 PROBE_TTL = 3600.0
@@ -63,19 +64,36 @@ class Isolation:
 
     level: str
     note: str
+    program: str = ""  # at the bwrap level: which bwrap (see BwrapProgram.describe)
 
 
 
 # ----- choosing a level ----------------------------------------------------------------
+# What a caller may ask for: a level by name, "auto" (the strongest that works here, falling
+# back with a note: for a student's own code, or the bundled samples) or "strict" (the
+# strongest level, bwrap, or IsolationUnavailable: fail closed, for grading other people's
+# code; a weaker level must then be asked for by name).
+REQUESTS = ("auto", "strict", *LEVELS)
+STRICT_ADVICE = ("run `python -m autograder.sandbox probe` to see why, or ask for a weaker "
+                 "level by name (--isolation user, or --isolation none)")
+
+
 def resolve_isolation(requested: str = "auto") -> Isolation:
-    """The level to use for ``requested``; raises IsolationUnavailable for an impossible one."""
+    """The level to use for ``requested``; raises IsolationUnavailable for an impossible one.
+
+    ``strict`` never degrades: when bwrap cannot work, the error says why in one sentence
+    and what to do.
+    """
     if requested not in REQUESTS:
         raise ValueError(f"isolation must be one of {', '.join(REQUESTS)}, not {requested!r}")
     if requested == "none":
         return Isolation("none", NONE_NOTE.format(why="requested explicitly"))
     bwrap_ok, bwrap_why = (False, "not requested") if requested == "user" else bwrap_status()
     if bwrap_ok:
-        return Isolation("bwrap", bwrap_note())
+        return Isolation("bwrap", bwrap_note(), bwrap_program().describe())
+    if requested == "strict":
+        raise IsolationUnavailable(f"refusing to run student code below the 'bwrap' level: "
+                                   f"{bwrap_why}; {STRICT_ADVICE}")
     if requested == "bwrap":
         raise IsolationUnavailable(f"isolation 'bwrap' was requested but cannot work here: "
                                    f"{bwrap_why}")
@@ -98,11 +116,12 @@ USER_NOTE = ("Isolation level 'user': the worker runs as a dedicated unprivilege
 
 
 def bwrap_note() -> str:
-    """The sentence for the bwrap level (mentions the uid drop when we are root)."""
+    """The sentence for the bwrap level: which bwrap, and the uid drop when we are root."""
     drop = " as a dedicated unprivileged uid" if os.geteuid() == 0 else ""
-    return ("Isolation level 'bwrap': the worker runs in a bubblewrap sandbox" + drop +
-            " with no network, its own PID namespace, a read-only view of only Python and "
-            "numpy, and the submission copy as its only writable directory.")
+    return (f"Isolation level 'bwrap' ({bwrap_program().describe()}): the worker runs"
+            f" in a bubblewrap sandbox{drop} with no network, its own PID namespace, a "
+            "read-only view of only Python and numpy, and the submission copy as its only "
+            "writable directory.")
 
 
 @functools.cache
@@ -110,8 +129,10 @@ def bwrap_status() -> tuple[bool, str]:
     """Whether a bubblewrap sandbox with our exact configuration starts (probed once)."""
     if not sys.platform.startswith("linux"):
         return False, f"bubblewrap needs Linux (this is {sys.platform})"
-    if shutil.which("bwrap") is None:
-        return False, "the bwrap program is not installed (Debian/Ubuntu package bubblewrap)"
+    try:
+        bwrap_program()
+    except BwrapMissing as error:
+        return False, str(error)
     return cached_probe("bwrap")
 
 
@@ -170,7 +191,7 @@ def probe_key(level: str) -> str:
     """What a probe result depends on: the level, interpreter, numpy, bwrap, worker, kernel."""
     parts = [level, os.path.realpath(sys.executable), str(numpy_dir()), numpy.__version__,
              str(os.geteuid()), os.uname().release]
-    bwrap = shutil.which("bwrap") if level == "bwrap" else None
+    bwrap = bwrap_program().path if level == "bwrap" else None
     for path in [bwrap, *(WORKER_SOURCE / name for name in WORKER_FILES)]:
         if path is not None:
             info = os.stat(path)

@@ -3,13 +3,16 @@ dedicated uid its worker runs as."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import pwd
 import random
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autograder.sandbox.paths import SANDBOX_CWD, WORKER_FILES, WORKER_SOURCE
 
@@ -88,17 +91,28 @@ def _has_account(uid: int) -> bool:
 
 
 # ----- scratch directories -------------------------------------------------------------
-def make_scratch(submission: Path, level: str) -> Scratch:
-    """A private copy of ``submission`` plus the worker script, owned by the worker's uid."""
+def make_scratch(submission: Path, level: str, lease: Any = None) -> Scratch:
+    """A private copy of ``submission`` plus the worker script, owned by the worker's uid.
+
+    With a ``lease`` (see ``sandbox.lease``) the tree lives in the lease's directory and
+    the marker and uid are the lease's: whoever holds the lease cleans up, even if this
+    process dies. Without one, the scratch claims its own uid (released by
+    ``release_scratch``).
+    """
     if level not in LEVELS:
         raise ValueError(f"unknown isolation level {level!r}")
-    base = Path(tempfile.mkdtemp(prefix="dltips-session-"))
+    parent = None if lease is None else str(lease.directory)
+    base = Path(tempfile.mkdtemp(prefix="dltips-session-", dir=parent))
+    marker = os.urandom(12).hex() if lease is None else lease.marker
     scratch = Scratch(base=base, cwd=base / "submission", worker_dir=base / "worker",
-                      level=level, marker=os.urandom(12).hex())
+                      level=level, marker=marker)
     try:
         if os.geteuid() == 0 and level in ("bwrap", "user"):
-            scratch.uid, scratch.claim = allocate_uid()
-            scratch.gid = scratch.uid
+            if lease is not None and lease.uid is not None:
+                scratch.uid, scratch.gid = lease.uid, lease.gid
+            else:
+                scratch.uid, scratch.claim = allocate_uid()
+                scratch.gid = scratch.uid
         # 0711: the worker's uid may pass through to its own directory, never list ours.
         os.chmod(base, 0o711)
         install_worker_files(scratch.worker_dir)
@@ -122,8 +136,9 @@ def install_worker_files(target: Path) -> None:
 
 def copy_submission(source: Path, target: Path) -> list[str]:
     """Copy regular files and directories only (no symlinks, no bytecode); returns warnings."""
-    if not source.is_dir():
-        raise NotADirectoryError(f"submission {source} is not a directory")
+    if source.is_symlink() or not source.is_dir():
+        raise NotADirectoryError(f"submission {source} is not a directory (links are never "
+                                 "followed)")
     budget = {"bytes": COPY_MAX_BYTES, "entries": COPY_MAX_ENTRIES}
     warnings: list[str] = []
     target.mkdir(mode=0o700)
@@ -181,15 +196,64 @@ def release_scratch(scratch: Scratch) -> None:
 
 
 def _rmtree(path: Path) -> None:
-    def fix_and_retry(func, target, _exc) -> None:  # noqa: ANN001 - shutil's callback shape
-        # Student code may have removed permissions from its own directories.
-        try:
-            os.chmod(os.path.dirname(target), 0o700)
-            os.chmod(target, 0o700)
-            func(target)
-        except OSError:
-            pass
+    remove_tree(path)
 
-    if path.exists():
-        shutil.rmtree(path, onerror=fix_and_retry)
+
+def remove_tree(path: str | Path) -> None:
+    """Delete ``path`` and everything below it, whatever student code made of it.
+
+    Not ``shutil.rmtree``, which recurses once per level (a 1500-deep chain of folders
+    raises RecursionError) and builds paths that outgrow PATH_MAX. Here every directory is
+    emptied into the top one, by renames relative to open directory descriptors: at most
+    two descriptors are open, no path is longer than two names, links are never followed
+    (a link is removed, not its target) and permissions a student removed are restored
+    (``fchmod`` on our own descriptor). Call it once no process can still write there.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISDIR(info.st_mode):
+        os.unlink(path)
+        return
+    top = os.open(path, _DIR_FLAGS)
+    try:
+        os.fchmod(top, 0o700)
+        _empty_into(top)
+    finally:
+        os.close(top)
+    os.rmdir(path)
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _empty_into(top: int) -> None:
+    """Remove everything in the directory ``top``, flattening sub-directories into it."""
+    spare = itertools.count()
+    while True:
+        with os.scandir(top) as entries:
+            names = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
+        if not names:
+            return
+        for name, is_dir in names:
+            if not is_dir:
+                os.unlink(name, dir_fd=top)
+                continue
+            child = os.open(name, _DIR_FLAGS, dir_fd=top)
+            try:
+                os.fchmod(child, 0o700)
+                with os.scandir(child) as entries:
+                    inner = [e.name for e in entries]
+                for item in inner:  # up one level, under a name not used in top
+                    while True:
+                        target = f".dltips-rm-{next(spare)}"
+                        try:
+                            os.stat(target, dir_fd=top, follow_symlinks=False)
+                        except FileNotFoundError:
+                            break
+                    os.rename(item, target, src_dir_fd=child, dst_dir_fd=top)
+            finally:
+                os.close(child)
+            os.rmdir(name, dir_fd=top)
 

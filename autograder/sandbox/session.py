@@ -24,18 +24,21 @@ import termios
 import threading
 import time
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from autograder.sandbox.launch import Launch, Limits, build_launch
+from autograder.sandbox.lease import Lease
 from autograder.sandbox.levels import resolve_isolation
-from autograder.sandbox.paths import PRIVATE_DIRS, protect_private_dirs
+from autograder.sandbox.paths import protect_private_dirs
 from autograder.sandbox.reaping import kill_worker
 from autograder.sandbox.scratch import Scratch, make_scratch, release_scratch
 from autograder.sandbox.worker import protocol
 from autograder.sandbox.worker.protocol import ProtocolError, RandomSeed
 
-__all__ = ["RandomSeed", "SandboxError", "StudentError", "StudentSession", "KINDS"]
+__all__ = ["RandomSeed", "SandboxError", "StudentError", "StudentSession", "KINDS",
+           "CallOutcome", "ModifiedInput", "RaisedWarning"]
 
 KINDS = frozenset({
     "missing_module", "missing_function", "syntax_error", "import_error", "not_implemented",
@@ -67,6 +70,39 @@ class StudentError(Exception):
 
     def __repr__(self) -> str:
         return f"StudentError({self.kind!r}, {self.message!r})"
+
+
+@dataclass(frozen=True)
+class ModifiedInput:
+    """The worker saw a call change one of its arguments in place.
+
+    ``argument`` is the argument as the grader sent it (its position, or its keyword);
+    ``name`` is what the student's function calls that parameter (for messages only);
+    ``path`` is where inside it the first change is (``"[1]"``, ``"['m']"``; ``""`` when
+    the argument itself, e.g. an array, changed).
+    """
+
+    argument: int | str
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class RaisedWarning:
+    """A warning a call raised (category name, message, ``"losses.py line 12"`` or "")."""
+
+    category: str
+    message: str
+    where: str
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """A call that returned: its value, and the facts the worker observed around it."""
+
+    value: Any
+    modified: tuple[ModifiedInput, ...] = ()
+    warnings: tuple[RaisedWarning, ...] = ()
 
 
 class SandboxError(RuntimeError):
@@ -116,6 +152,7 @@ class _Worker:
         self.scratch, self.tail, self.flood_limit = scratch, tail, flood_limit
         self.flooded = False
         self.ready = False  # set once the worker has said "ready"
+        self.imported: set[str] = set()  # modules this worker has answered a request for
         self.out_lock = threading.Lock()
         self.buffer = bytearray()
         try:
@@ -337,20 +374,27 @@ class StudentSession:
                  call_timeout: float = 10.0, wall_cap: float = 120.0,
                  memory_limit: int = 1536 * 2**20, output_limit: int = 8192,
                  flood_limit: int = DEFAULT_FLOOD_LIMIT,
-                 private_dirs: tuple[str | Path, ...] | None = None) -> None:
+                 private_dirs: tuple[str | Path, ...] | None = None,
+                 lease: Lease | None = None) -> None:
         """Copy the submission and choose the isolation level; no worker starts yet.
 
         Added keywords: ``flood_limit`` (bytes of output one call may print before it fails
         with kind 'output_flood') and ``private_dirs`` (directories made unreadable to a
-        dedicated worker uid; default: the repository's solutions, hidden suites and
-        references).
+        dedicated worker uid; default: ``paths.private_paths()``, the repository's
+        secrets and its git history) and ``lease`` (the directory, marker and uid to use, held by a
+        process that outlives this one and sweeps them whatever happens here; see
+        ``autograder.sandbox.lease``).
         """
         submission = Path(submission_dir)
+        if submission.is_symlink():  # it could lead to the solutions or another student
+            raise NotADirectoryError(f"submission directory {submission} is a symbolic "
+                                     "link, which is never followed")
         if not submission.is_dir():
             raise NotADirectoryError(f"submission directory {submission} does not exist")
         choice = resolve_isolation(isolation)
         self.isolation_level: str = choice.level
         self.isolation_note: str = choice.note
+        self.isolation_program: str = choice.program  # which bwrap, at the bwrap level
         self.call_timeout, self.wall_cap = float(call_timeout), float(wall_cap)
         self.memory_limit, self.output_limit = int(memory_limit), int(output_limit)
         self.flood_limit = int(flood_limit)
@@ -359,11 +403,11 @@ class StudentSession:
         self._tail = _Tail(self.output_limit)
         self._import_failures: dict[str, StudentError] = {}
         self._next_id = 0
-        scratch = make_scratch(submission, choice.level)
+        scratch = make_scratch(submission, choice.level, lease)
         self.copy_warnings: list[str] = list(scratch.warnings)
         if scratch.uid is not None:  # a dedicated uid: "other" permissions now matter
-            dirs = PRIVATE_DIRS if private_dirs is None else private_dirs
-            protect_private_dirs(Path(d) for d in dirs)
+            protect_private_dirs(None if private_dirs is None
+                                 else [Path(d) for d in private_dirs])
         self._limits = Limits(
             memory=self.memory_limit, nproc=64 if scratch.uid is not None else None,
             cpu=int(self.wall_cap) + 60)
@@ -373,8 +417,14 @@ class StudentSession:
     # ----- public API ----------------------------------------------------------------
     def call(self, module: str, function: str, *args: Any, **kwargs: Any) -> Any:
         """Run ``module.function(*args, **kwargs)`` in the worker; raises StudentError."""
+        return self.call_outcome(module, function, *args, **kwargs).value
+
+    def call_outcome(self, module: str, function: str, *args: Any,
+                     **kwargs: Any) -> CallOutcome:
+        """(Added) Like ``call``, plus what the worker observed: the arguments the call
+        changed in place and the warnings it raised. Judging them is the caller's job."""
         _check_names(module, function)
-        return self._request("call", module, function, args, kwargs)
+        return self._request("call", module, function, args, kwargs, outcome=True)
 
     def has_function(self, module: str, function: str) -> bool:
         """Whether the module imports and defines a callable ``function``."""
@@ -424,7 +474,7 @@ class StudentSession:
 
     # ----- requests ------------------------------------------------------------------
     def _request(self, op: str, module: str, function: str | None = None,
-                 args: tuple = (), kwargs: dict | None = None) -> Any:
+                 args: tuple = (), kwargs: dict | None = None, outcome: bool = False) -> Any:
         if self.closed:
             raise RuntimeError("this StudentSession is closed")
         label = f"{module}.{function}" if function else f"{module}.py"
@@ -438,15 +488,22 @@ class StudentSession:
                     **fields}
         pieces = protocol.pack(envelope, blobs)
         worker = self._ensure_worker(label)
-        return self._exchange(worker, pieces, self._next_id, label, module)
+        result = self._exchange(worker, pieces, self._next_id, label, module)
+        return result if outcome else result.value
 
     def _exchange(self, worker: _Worker, pieces: list, req_id: int, label: str,
-                  module: str) -> Any:
+                  module: str) -> CallOutcome:
         started = time.monotonic()
         wall_deadline = started + self._wall_left()
-        phase = "call"
-        # Each phase (the import, then the call itself) gets call_timeout, within the wall cap.
-        deadline = min(started + self.call_timeout, wall_deadline)
+        # The budget is fixed here, from what the trusted side knows: a module this worker
+        # has not imported yet may take call_timeout to import and call_timeout for the
+        # call; an imported one, call_timeout. Worker events only say where the time goes
+        # (an import that hangs or crashes is charged to the import and cached); they can
+        # start the call's own call_timeout once, never past the cap fixed now.
+        first_use = module not in worker.imported
+        cap = min(started + self.call_timeout * (2 if first_use else 1), wall_deadline)
+        deadline = min(started + self.call_timeout, cap)
+        phase = "call" if first_use else "called"
         self._tail.count = 0
         try:
             worker.send(pieces, deadline)
@@ -455,11 +512,12 @@ class StudentSession:
                 if _is_stale(envelope, req_id):
                     continue  # e.g. a reply from a process the student forked earlier
                 if envelope.get("status") == "event":
-                    # Only import_start then import_done, once each: forged events must not
-                    # keep pushing the deadline back.
+                    # import_start then import_done, once each, and only on a first use.
                     phase = _next_phase(phase, envelope.get("event"))
-                    deadline = min(time.monotonic() + self.call_timeout, wall_deadline)
+                    if phase == "called":
+                        deadline = min(time.monotonic() + self.call_timeout, cap)
                     continue
+                worker.imported.add(module)
                 return self._reply(envelope, blobs, label, module)
         except _Timeout:
             raise self._timed_out(label, module, phase, deadline >= wall_deadline) from None
@@ -469,17 +527,22 @@ class StudentSession:
             self._drop_worker()
             raise StudentError("crashed", f"{label}: the worker sent a malformed reply "
                                f"({exc}); the worker was restarted") from None
+        except MemoryError:  # the grader's own memory cap (see grading.runner)
+            self._drop_worker()
+            raise StudentError("memory", f"{label}: the reply was too large for the "
+                               "grader's memory; the worker was restarted") from None
         finally:
             self.wall_used += time.monotonic() - started
 
-    def _reply(self, envelope: dict, blobs: list, label: str, module: str) -> Any:
+    def _reply(self, envelope: dict, blobs: list, label: str, module: str) -> CallOutcome:
         if envelope.get("status") == "ok":
             try:
-                return protocol.decode_value(envelope.get("result"), blobs)
+                value = protocol.decode_value(envelope.get("result"), blobs)
             except ProtocolError as exc:
                 self._drop_worker()
                 raise StudentError("bad_return", f"{label} returned data that could not be "
                                    f"decoded ({exc})") from None
+            return _outcome(value, envelope.get("facts"))
         if envelope.get("status") != "error":
             raise ProtocolError("unexpected reply status")
         kind, message = envelope.get("kind"), envelope.get("message")
@@ -577,6 +640,43 @@ class StudentSession:
     def _check_wall(self, label: str) -> None:
         if self._wall_left() <= 0:
             raise self._wall_error(label)
+
+
+def _outcome(value: Any, facts: Any) -> CallOutcome:
+    """The reply's value with its facts, validated as plain data (ProtocolError if not)."""
+    if facts is None:
+        return CallOutcome(value)
+    if type(facts) is not dict:
+        raise ProtocolError("bad call facts")
+    modified = tuple(ModifiedInput(_fact_key(item.get("argument")), _fact_text(item, "name"),
+                                   _fact_text(item, "path"))
+                     for item in _fact_items(facts, "modified"))
+    raised = tuple(RaisedWarning(*(_fact_text(item, key)
+                                   for key in ("category", "message", "where")))
+                   for item in _fact_items(facts, "warnings"))
+    return CallOutcome(value, modified, raised)
+
+
+def _fact_items(facts: dict, key: str) -> list[dict]:
+    items = facts.get(key, [])
+    if type(items) is not list or len(items) > 64 or any(type(i) is not dict for i in items):
+        raise ProtocolError(f"bad call facts ({key})")
+    return items
+
+
+def _fact_key(value: Any) -> int | str:
+    if type(value) is int:
+        return value
+    if type(value) is str:
+        return value[:100]
+    raise ProtocolError("bad call facts (argument)")
+
+
+def _fact_text(item: dict, key: str) -> str:
+    value = item.get(key)
+    if type(value) is not str:
+        raise ProtocolError(f"bad call facts ({key})")
+    return _clip(value, 300)
 
 
 def _next_phase(phase: str, event: Any) -> str:

@@ -70,9 +70,14 @@ def r2_score(y_true: ArrayLike, y_pred: ArrayLike) -> float:
 
 
 def _labels(values: ArrayLike) -> NDArray[np.generic]:
-    """A 2-D argument holds scores or one-hot rows: reduce it to labels."""
+    """A 2-D argument holds scores or one-hot rows (argmax), or a single 0/1 or sigmoid
+    column, which is class 1 strictly above 0.5: reduce it to labels."""
     arr = np.asarray(values)
-    return np.argmax(arr, axis=1) if arr.ndim == 2 else arr
+    if arr.ndim != 2:
+        return arr
+    if arr.shape[1] == 1:
+        return np.where(arr.ravel() > 0.5, 1, 0)
+    return np.argmax(arr, axis=1)
 
 
 def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:

@@ -31,7 +31,9 @@ def min_max_fit(X: ArrayLike) -> tuple[F64, F64]:
 
 
 def min_max_scale(X: ArrayLike, x_min: ArrayLike, x_max: ArrayLike, epsilon: float = 1e-7) -> F64:
-    """(X - x_min) / max(x_max - x_min, epsilon); a constant column maps to 0."""
+    """(X - x_min) / (x_max - x_min), dividing by 1 where the range is below epsilon."""
     low = np.asarray(x_min, dtype=np.float64)
     span = np.asarray(x_max, dtype=np.float64) - low
-    return (np.asarray(X, dtype=np.float64) - low) / np.fmax(span, epsilon)
+    divisor = span.copy()
+    divisor[span < epsilon] = 1.0  # MinMaxScaler's rule for (near-)constant columns
+    return (np.asarray(X, dtype=np.float64) - low) / divisor

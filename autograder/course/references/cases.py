@@ -106,6 +106,8 @@ def _losses() -> None:
 
     _case("cce_softmax", "cce", lambda: _cce_probabilities(150, 6, 4))
     _case("cce_unnormalized", "cce", lambda: _cce_scores(151, 5, 3))
+    # As many rows as classes: row sums without keepdims would divide the columns silently.
+    _case("cce_square_unnormalized", "cce", lambda: _cce_scores(152, 4, 4))
     _case("cce_saturated", "cce", lambda: {
         "y_true": np.eye(3)[[0, 1, 2, 0]],
         "y_pred": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.2, 0.3, 0.5], [0.0, 1.0, 0.0]])})
@@ -130,6 +132,8 @@ def _losses() -> None:
     _case("accuracy_onehot_probs", "accuracy", lambda: _accuracy_case(171, "onehot", "probs"))
     _case("accuracy_labels_probs", "accuracy", lambda: _accuracy_case(172, "labels", "probs"))
     _case("accuracy_onehot_labels", "accuracy", lambda: _accuracy_case(173, "onehot", "labels"))
+    _case("accuracy_binary_column", "accuracy", lambda: _binary_accuracy_case(174, "column"))
+    _case("accuracy_labels_column", "accuracy", lambda: _binary_accuracy_case(175, "labels"))
 
 
 def _bce_random(seed: int, shape: tuple[int, ...]) -> Case:
@@ -171,6 +175,17 @@ def _accuracy_case(seed: int, true_form: str, pred_form: str, n: int = 15, c: in
         "y_true": np.eye(c)[labels] if true_form == "onehot" else labels,
         "y_pred": _softmax_rows(scores) if pred_form == "probs" else guessed,
     }
+
+
+def _binary_accuracy_case(seed: int, true_form: str, n: int = 12) -> Case:
+    """Sigmoid outputs (N, 1) against 0/1 targets as a column (N, 1) or as labels (N,);
+    one probability is exactly 0.5, which counts as class 0."""
+    rng = _rng(seed)
+    labels = rng.integers(0, 2, n)
+    probs = rng.uniform(0.05, 0.95, n)
+    probs[0] = 0.5
+    return {"y_true": labels[:, None].astype(np.float64) if true_form == "column" else labels,
+            "y_pred": probs[:, None]}
 
 
 # ---------------------------------------------------------------------------------------
@@ -236,6 +251,8 @@ def _gradient_descent() -> None:
         "diag_bumpy_converged": ([10.0, 12.0, 3.0, 0.55], 0.5, None),
         "diag_slow": ([10.0, 9.0, 8.0], 0.5, None),
         "diag_custom_rtol": ([10.0, 5.0, 2.0], 1.0, 0.2),
+        "diag_start_at_optimum": ([0.5, 0.5, 0.5], 0.5, None),
+        "diag_below_optimum": ([0.4999999, 0.4999998, 0.4999998], 0.5, None),
     }
     for name, (history, optimum, rtol) in diagnose.items():
         _case(name, "diagnose", lambda h=history, o=optimum, r=rtol: {
@@ -260,6 +277,13 @@ def _with_constant_column(seed: int, n: int) -> np.ndarray:
     return X
 
 
+def _new_values_in_constant_column(seed: int) -> np.ndarray:
+    """New data whose constant column (5.0 when fitted) now holds other values."""
+    X = _with_constant_column(seed, 4)
+    X[:, 1] = [7.0, 3.0, 5.0, 5.5]
+    return X
+
+
 def _stats_case(X: np.ndarray, X_apply: np.ndarray) -> Case:
     """Data to fit and data to transform, with the statistics the transform takes."""
     return {"X": X, "X_apply": X_apply, "mean": X.mean(axis=0), "std": X.std(axis=0),
@@ -273,6 +297,8 @@ def _normalization() -> None:
         _with_constant_column(302, 8), _with_constant_column(303, 4)))
     _case("norm_lecture", "normalization", lambda: _stats_case(
         np.array(LECTURE_X), np.array([[3.0, 0.0], [10.0, 12000.0]])))
+    _case("norm_constant_new_data", "normalization", lambda: _stats_case(
+        _with_constant_column(304, 8), _new_values_in_constant_column(305)))
     _case("norm_epsilon", "normalization_eps", lambda: {
         "X": np.array([[1.0, 2.0, 3.0], [2.0, 2.5, 3.25], [0.5, 1.5, 2.75]]),
         "mean": np.array([1.0, 2.0, 3.0]), "std": np.array([0.6, 0.2, 0.05]),
@@ -327,6 +353,9 @@ def _dropout() -> None:
         "mask": (_rng(503).random((3, 4)) >= 0.25).astype(np.int64)})
     _case("dropout_rate0", "dropout", lambda: _dropout_case(504, (3, 5), 0.0))
     _case("dropout_rate1", "dropout", lambda: _dropout_case(505, (3, 5), 1.0))
+    _case("dropout_weighted_mask", "dropout", lambda: {
+        **_dropout_case(507, (3, 4), 0.25),
+        "mask": np.array([[0.0, 1.0, 2.0, 0.5], [-1.0, 0.0, 1.0, 3.0], [0.0, 0.0, 0.25, 1.0]])})
     _case("dropout_backward3d", "dropout", lambda: _dropout_case(506, (2, 4, 3), 0.2))
     _case("dropout_statistics", "dropout", lambda: {"x": np.full((100, 40), 2.0),
                                                     "rate": 0.25})

@@ -81,6 +81,11 @@ MISTAKES: tuple[Sample, ...] = (
         "    if nesterov:\n        return w + momentum * m - learning_rate * g, state\n",
         ""),
     _mistake(
+        "sgd_in_place", "optimizers", "sgd_update",
+        "plain SGD step written in place (w -= ...), which changes the caller's w",
+        "        return w - learning_rate * g, state\n",
+        "        w -= learning_rate * g\n        return w, state\n"),
+    _mistake(
         "clipnorm_applied_globally", "optimizers", "clip_by_norm",
         "clipnorm computed over all gradients together (that is global_clipnorm)",
         "    clipped = []\n    for g in grads:\n        g = np.asarray(g, dtype=np.float64)\n"
@@ -133,8 +138,19 @@ MISTAKES: tuple[Sample, ...] = (
     _mistake(
         "min_max_scale_clipped", "normalization", "min_max_scale",
         "min-max scaled data clipped to [0, 1]",
-        "return (X - x_min) / np.maximum(x_max - x_min, epsilon)",
-        "return np.clip((X - x_min) / np.maximum(x_max - x_min, epsilon), 0.0, 1.0)"),
+        "return (X - x_min) / np.where(scale < epsilon, 1.0, scale)",
+        "return np.clip((X - x_min) / np.where(scale < epsilon, 1.0, scale), 0.0, 1.0)"),
+    _mistake(
+        "min_max_scale_epsilon_floor", "normalization", "min_max_scale",
+        "a zero range floored at epsilon (Keras's rule for the std) instead of divided by 1",
+        "return (X - x_min) / np.where(scale < epsilon, 1.0, scale)",
+        "return (X - x_min) / np.maximum(scale, epsilon)"),
+    _mistake(
+        "standardize_in_place", "normalization", "standardize",
+        "X standardized in place (np.asarray does not copy a float64 array: the caller's X "
+        "changes)",
+        "    return (X - mean) / np.maximum(std, epsilon)\n",
+        "    X -= mean\n    X /= np.maximum(std, epsilon)\n    return X\n"),
     _mistake(
         "l2_with_half", "regularization", "l2_penalty",
         "L2 penalty with a factor 1/2 (l1_l2_penalty and the regularized loss use it)",
@@ -152,6 +168,18 @@ MISTAKES: tuple[Sample, ...] = (
         "softmax without subtracting the maximum (overflows for large logits)",
         "shifted = np.exp(z - np.max(z, axis=axis, keepdims=True))",
         "shifted = np.exp(z)"),
+    _mistake(
+        "sigmoid_overflow", "losses", "sigmoid",
+        "the textbook 1 / (1 + exp(-z)): right values, but exp overflows (a warning) for "
+        "z < -709",
+        "    e = np.exp(-np.abs(z))\n    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))\n",
+        "    return 1.0 / (1.0 + np.exp(-z))\n"),
+    _mistake(
+        "accuracy_argmax_single_column", "losses", "accuracy",
+        "argmax applied to (N, 1) sigmoid columns too (every row becomes class 0)",
+        "        if values.ndim == 2 and values.shape[1] == 1:\n"
+        "            return (values[:, 0] > 0.5).astype(np.int64)\n",
+        ""),
     _mistake(
         "bce_no_clipping", "losses", "binary_crossentropy",
         "binary cross-entropy without clipping the probabilities",

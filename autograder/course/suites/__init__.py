@@ -28,13 +28,21 @@ def as_array(value: Any, what: str, shape: tuple[int, ...] | None = None) -> np.
     """A numeric result as a float64 array (optionally of a given shape)."""
     try:
         array = np.asarray(value)
-    except (ValueError, TypeError):
+    except Exception:  # noqa: BLE001 - ragged lists, values numpy cannot hold...
         array = np.asarray(None)
     if array.dtype.kind not in "biuf":
         raise AssertionError(f"`{what}` should be a numeric array, got {type(value).__name__}")
     if shape is not None and array.shape != tuple(shape):
         raise AssertionError(f"`{what}` should have shape {tuple(shape)}, got {array.shape}")
     return array.astype(np.float64)
+
+
+def dtype_name(value: Any) -> str:
+    """The numpy dtype name of a student value (``'bool'``), or ``'not an array'``."""
+    try:
+        return str(np.asarray(value).dtype)
+    except Exception:  # noqa: BLE001 - ragged lists and the like
+        return "not an array"
 
 
 def run_trajectory(update: Callable[..., Any], w0: np.ndarray, grads: Sequence[np.ndarray],

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,10 +25,17 @@ import numpy as np
 
 MAGIC = b"DLTW"
 HEADER = struct.Struct("<4sIQ")
-MAX_JSON_BYTES = 256 * 2**20
-MAX_BLOB_BYTES = 2**30
+# What one frame may make the receiving side allocate is bounded, not only its size: JSON
+# holds numbers, strings and containers (arrays travel as blobs), and a decoded Python
+# container costs up to ~50 times its JSON text ("[]," is 3 bytes, a list 56 plus a
+# pointer), so the JSON part is small and its containers are counted before parsing; each
+# blob may back one array only, so decoded arrays never exceed the blob bytes received.
+MAX_JSON_BYTES = 4 * 2**20
+MAX_CONTAINERS = 100_000
+MAX_BLOB_BYTES = 256 * 2**20
 MAX_DEPTH = 64
 MAX_NDIM = 64
+MAX_DIM = 2**31 - 1
 PLAIN_DATA = "numpy arrays, numbers, strings, None, lists/tuples/dicts"
 
 # Exact numpy scalar types that are plain numbers; subclasses (which can carry their own
@@ -39,7 +45,10 @@ _NUMPY_INT = {t for t in set(np.sctypeDict.values()) if issubclass(t, np.integer
 _NUMPY_FLOAT = {t for t in set(np.sctypeDict.values()) if issubclass(t, np.floating)}
 _NUMPY_COMPLEX = {t for t in set(np.sctypeDict.values()) if issubclass(t, np.complexfloating)}
 _ARRAY_KINDS = "biufc"
-_DTYPE_RE = re.compile(r"[<>|=][biufc]\d{1,2}\Z")
+# The exact little-endian dtypes an array may cross as (no long double: its size and
+# meaning depend on the platform; no 3-byte floats or other strings numpy cannot build).
+ARRAY_DTYPES = frozenset({"|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8",
+                          "<f2", "<f4", "<f8", "<c8", "<c16"})
 _MAX_INT = 10**4000
 
 
@@ -125,6 +134,9 @@ class Encoder:
         if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None or dtype.subdtype:
             raise NotPlainData(where, describe_type(value))
         little = dtype.newbyteorder("<")
+        if little.str not in ARRAY_DTYPES:
+            raise NotPlainData(where, f"a numpy array of dtype {dtype}, which cannot be sent "
+                               "(use float64)")
         data = np.ascontiguousarray(value, dtype=little).tobytes()
         self.blobs.append(memoryview(data))
         return {"$": "a", "i": len(self.blobs) - 1, "dtype": little.str,
@@ -158,6 +170,7 @@ class Decoder:
     def __init__(self, blobs: list[memoryview], *, allow_rng: bool = False) -> None:
         self.blobs = blobs
         self.allow_rng = allow_rng
+        self.used: set[int] = set()  # a blob backs one array: no 64 copies of one blob
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         """Decode one node (raises ProtocolError on anything malformed)."""
@@ -181,7 +194,10 @@ class Decoder:
             re_im = _list(node, "v")
             if len(re_im) != 2 or any(type(x) not in (int, float) for x in re_im):
                 raise ProtocolError("bad complex number")
-            return complex(re_im[0], re_im[1])
+            try:
+                return complex(re_im[0], re_im[1])
+            except OverflowError:
+                raise ProtocolError("complex number out of range") from None
         if tag == "rng" and self.allow_rng and type(node.get("seed")) is int:
             return np.random.default_rng(node["seed"])
         raise ProtocolError(f"unknown value tag {str(tag)[:20]!r}")
@@ -196,20 +212,24 @@ class Decoder:
 
     def _decode_array(self, node: dict) -> np.ndarray:
         index, dtype_str, shape = node.get("i"), node.get("dtype"), node.get("shape")
-        if type(index) is not int or not 0 <= index < len(self.blobs):
+        if type(index) is not int or not 0 <= index < len(self.blobs) or index in self.used:
             raise ProtocolError("bad array reference")
-        if type(dtype_str) is not str or not _DTYPE_RE.match(dtype_str):
-            raise ProtocolError("bad array dtype")
+        self.used.add(index)
+        if type(dtype_str) is not str or dtype_str not in ARRAY_DTYPES:
+            raise ProtocolError(f"bad array dtype {str(dtype_str)[:20]!r}")
         if (type(shape) is not list or len(shape) > MAX_NDIM
-                or any(type(n) is not int or n < 0 for n in shape)):
+                or any(type(n) is not int or not 0 <= n <= MAX_DIM for n in shape)):
             raise ProtocolError("bad array shape")
         dtype = np.dtype(dtype_str)
         blob = self.blobs[index]
-        if dtype.kind not in _ARRAY_KINDS or math.prod(shape) * dtype.itemsize != len(blob):
+        if math.prod(shape) * dtype.itemsize != len(blob):
             raise ProtocolError("array size does not match its data")
-        flat = np.frombuffer(blob, dtype=dtype)
-        # copy(): a fresh, writable, aligned base-class array that owns its memory.
-        return flat.reshape(shape).astype(dtype.newbyteorder("="), copy=True)
+        try:
+            flat = np.frombuffer(blob, dtype=dtype)
+            # copy(): a fresh, writable, aligned base-class array that owns its memory.
+            return flat.reshape(shape).astype(dtype.newbyteorder("="), copy=True)
+        except ValueError as error:  # e.g. a shape numpy cannot represent
+            raise ProtocolError(f"bad array shape ({str(error)[:80]})") from None
 
 
 def _list(node: dict, key: str) -> list:
@@ -244,8 +264,11 @@ def parse_header(header: bytes, max_blob: int = MAX_BLOB_BYTES) -> tuple[int, in
 def unpack(body: bytes | bytearray | memoryview, json_len: int) -> tuple[dict, list[memoryview]]:
     """Split a frame body into its envelope and blobs."""
     view = memoryview(body)
+    text = bytes(view[:json_len])
+    if text.count(b"[") + text.count(b"{") > MAX_CONTAINERS:
+        raise ProtocolError(f"more than {MAX_CONTAINERS} containers in one frame")
     try:
-        envelope = json.loads(bytes(view[:json_len]))
+        envelope = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"bad JSON envelope: {str(exc)[:100]}") from None
     if type(envelope) is not dict:

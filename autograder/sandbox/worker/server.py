@@ -20,6 +20,8 @@ import re
 import resource
 import sys
 import traceback
+import warnings
+from contextlib import ExitStack
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,6 +30,13 @@ NAME_RE = re.compile(r"[a-z_][a-z0-9_]*\Z")
 PROBE_OK = "dltips-worker-probe-ok"
 TEXT_LIMIT = 600
 NOT_PLAIN = "which is not plain data ({})"
+FACTS_LIMIT = 5  # warnings reported per call (distinct ones; the first few say enough)
+# numpy's own defaults: every call starts from them, whatever a module set at import.
+NUMPY_DEFAULT_ERRORS = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+# Categories Python hides by default outside __main__: a student never sees them either.
+HIDDEN_BY_DEFAULT = (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                     ResourceWarning)
+UNWATCHED = object()  # an argument that may change by design (a random generator)
 
 
 def load_protocol() -> ModuleType:
@@ -220,13 +229,18 @@ class Server:
             kwargs = self.p.decode_value(envelope.get("kwargs"), blobs, allow_rng=True)
         except self.p.ProtocolError as exc:
             raise Failure("internal", f"bad arguments: {exc}") from None
+        watch = InputWatch(func, args, kwargs)
         try:
-            result = func(*args, **kwargs)
+            with CallWarnings(self.root, self.p.np) as warned:
+                result = func(*args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - any student failure, SystemExit included
             self.exit_if_forked()
             raise self.call_failure(name, exc) from None
         self.exit_if_forked()
-        return self.encode_result(name, result)
+        fields, blobs = self.encode_result(name, result)
+        # Facts only: the grader decides which of them break the contract.
+        fields["facts"] = {"modified": watch.changed(), "warnings": warned.report()}
+        return fields, blobs
 
     def exit_if_forked(self) -> None:
         """A child the student forked must not come back here and serve requests too."""
@@ -351,6 +365,142 @@ class Server:
         filename = os.path.basename(exc.filename or f"{module}.py")
         place = "" if filename == f"{module}.py" else f" in {filename}"
         return f"{type(exc).__name__}{place} at line {exc.lineno}: {exc.msg}"
+
+
+class InputWatch:
+    """Copies of a call's arguments, to report afterwards which ones it changed in place.
+
+    The worker decodes fresh arguments for every call, so a function that writes into its
+    input (``X -= mean``) damages only the worker's copy and its result can still be right;
+    this is how the grader learns of it. Each change is reported as the argument as sent
+    (its position, or its keyword), the name the student's function gives that parameter,
+    and where inside the argument the first difference is (``[1]`` of a list, ``['m']``).
+    """
+
+    def __init__(self, func: Any, args: tuple, kwargs: dict) -> None:
+        names = parameter_names(func)
+        self.watched: list[tuple[int | str, str, Any, Any]] = []
+        for position, value in enumerate(args):
+            name = names[position] if position < len(names) else f"argument {position + 1}"
+            self.watched.append((position, name, value, snapshot(value)))
+        for key, value in kwargs.items():
+            self.watched.append((key, key, value, snapshot(value)))
+
+    def changed(self) -> list[dict[str, Any]]:
+        """One ``{"argument", "name", "path"}`` per argument that differs from its copy."""
+        found = []
+        for argument, name, value, before in self.watched:
+            try:
+                path = first_difference(before, value, "")
+            except BaseException:  # noqa: BLE001 - a student object may break comparisons
+                path = ""
+            if path is not None:
+                found.append({"argument": argument, "name": name, "path": path})
+        return found
+
+
+def parameter_names(func: Any) -> tuple[str, ...]:
+    """The positional parameter names of a plain function (empty when it is not one)."""
+    try:
+        code = func.__code__
+        names = code.co_varnames[:code.co_argcount]
+    except BaseException:  # noqa: BLE001 - a callable object's __getattr__ is student code
+        return ()
+    if type(names) is not tuple or not all(type(n) is str for n in names):
+        return ()
+    return names
+
+
+def snapshot(value: Any) -> Any:
+    """A deep copy of plain data (arrays, lists, tuples, dicts; scalars are immutable)."""
+    cls = type(value)
+    if cls in (list, tuple):
+        return cls(snapshot(item) for item in value)
+    if cls is dict:
+        return {key: snapshot(item) for key, item in value.items()}
+    if hasattr(value, "__array_interface__") and hasattr(value, "copy"):
+        return value.copy()  # decoded arguments are exact numpy arrays
+    if cls.__module__.startswith("numpy.random"):
+        return UNWATCHED  # a Generator is there to be used up
+    return value
+
+
+def first_difference(before: Any, after: Any, path: str) -> str | None:
+    """Where ``after`` (the argument now) first differs from ``before`` (its copy), or None."""
+    if before is UNWATCHED:
+        return None
+    if type(after) is not type(before):
+        return path
+    if type(before) in (list, tuple):
+        if len(after) != len(before):
+            return path
+        for i, (old, new) in enumerate(zip(before, after, strict=True)):
+            inner = first_difference(old, new, f"{path}[{i}]")
+            if inner is not None:
+                return inner
+        return None
+    if type(before) is dict:
+        if list(after) != list(before):
+            return path
+        for key in before:
+            inner = first_difference(before[key], after[key], f"{path}[{key!r:.40}]")
+            if inner is not None:
+                return inner
+        return None
+    if hasattr(before, "__array_interface__"):
+        same = (after.shape == before.shape and after.dtype == before.dtype
+                and after.tobytes() == before.tobytes())
+        return None if same else path
+    return None  # numbers, strings, None: immutable, so unchanged
+
+
+class CallWarnings:
+    """Record the warnings one call raises, under numpy's default error handling.
+
+    Every call starts from numpy's defaults (a module-level ``np.seterr(all="ignore")``
+    does not carry over) and with every warning shown each time, except the categories
+    Python hides by default; a ``with np.errstate(...)`` or ``warnings.catch_warnings()``
+    inside the student's function still applies. Recorded warnings are not printed.
+    """
+
+    def __init__(self, root: str, np: ModuleType) -> None:
+        self.root, self.np = root, np
+        self.stack = ExitStack()
+        self.caught: list[warnings.WarningMessage] = []
+
+    def __enter__(self) -> CallWarnings:
+        caught = self.stack.enter_context(warnings.catch_warnings(record=True))
+        assert caught is not None  # record=True: the list warnings are appended to
+        self.caught = caught
+        warnings.simplefilter("always")
+        for category in HIDDEN_BY_DEFAULT:
+            warnings.filterwarnings("ignore", category=category)
+        self.stack.enter_context(self.np.errstate(**NUMPY_DEFAULT_ERRORS))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stack.close()
+
+    def report(self) -> list[dict[str, str]]:
+        """The distinct warnings (at most FACTS_LIMIT): category, message, where."""
+        seen: list[dict[str, str]] = []
+        for caught in list(self.caught):
+            try:
+                entry = {"category": str(caught.category.__name__)[:80],
+                         "message": exc_text(caught.message)[:300],
+                         "where": self.where(caught.filename, caught.lineno)}
+            except BaseException:  # noqa: BLE001 - a student warning class may misbehave
+                entry = {"category": "Warning", "message": "(unprintable)", "where": ""}
+            if entry not in seen:
+                seen.append(entry)
+            if len(seen) == FACTS_LIMIT:
+                break
+        return seen
+
+    def where(self, filename: Any, lineno: Any) -> str:
+        if type(filename) is not str or not filename.startswith(self.root + os.sep):
+            return ""
+        return f"{os.path.relpath(filename, self.root)} line {int(lineno)}"
 
 
 def bad_return_message(name: str, exc: Any, plain: str) -> str:

@@ -33,7 +33,7 @@ ATOL = 1e-12
 def check_keras(label: str, actual: Any, keras_refs: Mapping[str, Any], case: str,
                 field: str) -> None:
     """Compare with the cached Keras / scikit-learn value ``case/field``."""
-    rtol, atol = tolerance(case, field)
+    expected = keras_refs[f"{case}/{field}"]
+    rtol, atol = tolerance(case, field, expected)
     source = "scikit-learn" if rtol < 1e-6 else "Keras"
-    check_close(f"{label} vs {source}", actual, keras_refs[f"{case}/{field}"], rtol=rtol,
-                atol=atol)
+    check_close(f"{label} vs {source}", actual, expected, rtol=rtol, atol=atol)

@@ -15,7 +15,7 @@ from autograder.course import mistakes
 from autograder.course.references import cases
 from autograder.course.suites import named, unpack
 from autograder.course.suites.hidden import RTOL, check_keras
-from autograder.grading.testing import check_close, check_equal
+from autograder.grading.testing import check_close, check_equal, prerequisite
 
 pytestmark = pytest.mark.module("batchnorm")
 
@@ -81,7 +81,8 @@ def _check_backward(student, reference, keras_refs, name: str) -> None:
     c = cases.get(name)
     args, options = _args(c), c["options"]
     # The student's own forward makes the (opaque) cache the backward pass needs.
-    cache = unpack(student.batchnorm_forward(*args, **options), 4, "batchnorm_forward")[3]
+    with prerequisite("batchnorm_backward", "batchnorm_forward", "the cache"):
+        cache = unpack(student.batchnorm_forward(*args, **options), 4, "batchnorm_forward")[3]
     got = unpack(student.batchnorm_backward(c["dout"], cache), 3, "batchnorm_backward")
     want = reference.batchnorm_backward(c["dout"], reference.batchnorm_forward(
         *args, **options)[3])

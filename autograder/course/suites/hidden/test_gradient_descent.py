@@ -9,9 +9,10 @@ import pytest
 
 from autograder.course import mistakes
 from autograder.course.references import cases
+from autograder.course.references.generate import tolerance
 from autograder.course.suites import as_array, named, unpack
 from autograder.course.suites.hidden import ATOL, RTOL, check_keras
-from autograder.grading.testing import check_close, check_equal
+from autograder.grading.testing import check_close, check_equal, forbid_warnings
 
 pytestmark = pytest.mark.module("gradient_descent")
 
@@ -55,7 +56,8 @@ def _gd_args(c: dict) -> tuple[tuple, dict]:
     return (c["X"], c["y"], c["learning_rate"], c["epochs"]), kwargs
 
 
-def _check_gd_case(student, reference, keras_refs, name: str) -> None:
+def _check_gd_case(student, reference, keras_refs, name: str) -> tuple:
+    """The run vs the float64 reference (tight) and vs Keras (at the case's tolerance)."""
     c = cases.get(name)
     args, kwargs = _gd_args(c)
     got = unpack(student.gradient_descent(*args, **kwargs), 3, "gradient_descent")
@@ -66,6 +68,7 @@ def _check_gd_case(student, reference, keras_refs, name: str) -> None:
                     "gradient_descent", lambda m: named(RUN, m(*args, **kwargs))))
     for value, field in zip(got, ("w", "b", "history"), strict=True):
         check_keras(f"{field} of case {name}", value, keras_refs, name, field)
+    return got
 
 
 @pytest.mark.points(1.5)
@@ -80,19 +83,30 @@ def test_gradient_descent_matches_keras_fit(student, reference, keras_refs):
 @pytest.mark.points(1)
 @pytest.mark.functions("gradient_descent")
 def test_gradient_descent_slow_and_diverging(student, reference, keras_refs):
-    """gradient_descent with a too small and a too large learning rate (a growing loss)."""
-    for name in ("gd_slow", "gd_diverge"):
-        _check_gd_case(student, reference, keras_refs, name)
+    """gradient_descent with a too small learning rate, and with a too large one: the loss
+    grows every epoch, by Keras's factors, to Keras's magnitudes."""
+    _check_gd_case(student, reference, keras_refs, "gd_slow")
+    c = cases.get("gd_diverge")
+    history = as_array(_check_gd_case(student, reference, keras_refs, "gd_diverge")[2],
+                       "history", (c["epochs"],))
+    check_equal(f"the loss grows every epoch at learning_rate {c['learning_rate']}",
+                bool(np.all(np.diff(history) > 0)), True)
+    keras_history = keras_refs["gd_diverge/history"]
+    rtol, _ = tolerance("gd_diverge", "history")
+    check_close("the loss's growth factor per epoch vs Keras", history[1:] / history[:-1],
+                keras_history[1:] / keras_history[:-1], rtol=2 * rtol)
 
 
 @pytest.mark.points(0.5)
 @pytest.mark.functions("gradient_descent")
 def test_gradient_descent_overflow_and_zero_epochs(student, reference):
-    """A run that overflows keeps going (its history ends in inf/NaN); epochs=0 returns the
-    start point with an empty history."""
+    """A run that overflows makes all its updates without a warning (its history ends in
+    inf/NaN); epochs=0 returns the start point with an empty history."""
     c = cases.get("gd_overflow")
     args, kwargs = _gd_args(c)
-    _, _, history = unpack(student.gradient_descent(*args, **kwargs), 3, "gradient_descent")
+    with forbid_warnings(f"a run that overflows (learning_rate {c['learning_rate']})"):
+        result = student.gradient_descent(*args, **kwargs)
+    _, _, history = unpack(result, 3, "gradient_descent")
     history = as_array(history, "history", (c["epochs"],))
     expected = reference.gradient_descent(*args, **kwargs)[2]
     # Past overflow, inf and NaN may land differently: compare the part well below it.
@@ -136,7 +150,7 @@ def _check_diagnosis(student, reference, history, optimum: float, rtol, label: s
 @pytest.mark.functions("diagnose_learning_rate")
 def test_diagnose_learning_rate_rules(student, reference):
     """diagnose_learning_rate on NaN and inf histories, a rising one, a bumpy converged one,
-    a slow one and a custom rtol."""
+    a slow one, a custom rtol, and runs that start at or just below the optimum."""
     for name in cases.names("diagnose"):
         c = cases.get(name)
         _check_diagnosis(student, reference, c["history"], c["optimum"], c["rtol"],

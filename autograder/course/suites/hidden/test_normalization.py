@@ -21,8 +21,9 @@ ATOL = 1e-10
 def _describe(name: str) -> str:
     return {"norm_random": "columns scaled by 1, 1000 and 0.01",
             "norm_constant": "a constant column",
+            "norm_constant_new_data": "new data with other values in a constant column",
             "norm_lecture": "the lecture's table (x1, x2)",
-            "norm_epsilon": "stds below a custom epsilon=0.25"}[name]
+            "norm_epsilon": "stds and ranges below a custom epsilon=0.25"}[name]
 
 
 @pytest.mark.points(2)
@@ -39,6 +40,8 @@ def test_standardize_fit(student, reference, keras_refs):
                         "standardize_fit", lambda m, X=X, f=fields: named(f, m(X))))
         check_keras(f"mean of data with {_describe(name)}", got[0], keras_refs, name,
                     "sklearn_mean")
+        check_keras(f"mean of data with {_describe(name)}", got[0], keras_refs, name,
+                    "keras_mean")
         check_keras(f"std of data with {_describe(name)}", got[1], keras_refs, name,
                     "sklearn_std")
         check_keras(f"std of data with {_describe(name)}", got[1], keras_refs, name,
@@ -48,9 +51,10 @@ def test_standardize_fit(student, reference, keras_refs):
 @pytest.mark.points(2)
 @pytest.mark.functions("standardize")
 def test_standardize(student, reference, keras_refs):
-    """standardize(X, mean, std) as Keras Normalization; a constant column gives 0; a custom
-    epsilon is the floor of the divisor."""
-    for name in [*FIT_CASES, "norm_epsilon"]:
+    """standardize(X, mean, std) as Keras Normalization: a constant column gives 0 on its own
+    data and (x - mean) / epsilon on new data; a custom epsilon is the floor of the
+    divisor."""
+    for name in [*FIT_CASES, "norm_constant_new_data", "norm_epsilon"]:
         c = cases.get(name)
         X = c.get("X_apply", c["X"])
         kwargs = {"epsilon": c["epsilon"]} if "epsilon" in c else {}
@@ -86,8 +90,9 @@ def test_min_max_fit(student, reference, keras_refs):
 @pytest.mark.functions("min_max_scale")
 def test_min_max_scale(student, reference, keras_refs):
     """min_max_scale as MinMaxScaler.transform: test data may leave [0, 1] (no clipping); a
-    constant column gives 0; a custom epsilon is the floor of the divisor."""
-    for name in [*FIT_CASES, "norm_epsilon"]:
+    range below epsilon (a constant column; also with a custom epsilon) divides by 1, giving
+    0 on its own data and x - x_min on new data."""
+    for name in [*FIT_CASES, "norm_constant_new_data", "norm_epsilon"]:
         c = cases.get(name)
         X = c.get("X_apply", c["X"])
         kwargs = {"epsilon": c["epsilon"]} if "epsilon" in c else {}

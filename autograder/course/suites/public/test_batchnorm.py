@@ -7,7 +7,7 @@ import pytest
 
 from autograder.course.suites import as_array, unpack
 from autograder.course.suites.public import case, hint
-from autograder.grading.testing import check_close, check_equal
+from autograder.grading.testing import check_close, check_equal, prerequisite
 
 pytestmark = pytest.mark.module("batchnorm")
 
@@ -22,8 +22,8 @@ def _forward(student, c: dict, training: bool) -> tuple:
 @pytest.mark.points(1)
 @pytest.mark.functions("batchnorm_forward")
 def test_batchnorm_forward_training(student):
-    """Training mode: normalized output (per-feature mean beta, std about gamma) and the
-    running statistics moved by (1 - momentum)."""
+    """Training mode: the normalized output (its per-feature mean is beta) and the running
+    statistics moved by (1 - momentum)."""
     c = case("bn")
     out, rm, rv, _ = _forward(student, c, True)
     out = as_array(out, "out", c["x"].shape)
@@ -54,7 +54,8 @@ def test_batchnorm_forward_inference(student):
 def test_batchnorm_backward(student):
     """Backward from your own training-mode cache: dbeta = sum(dout), and dx, dgamma."""
     c = case("bn")
-    cache = _forward(student, c, True)[3]
+    with prerequisite("batchnorm_backward", "batchnorm_forward", "the cache"):
+        cache = _forward(student, c, True)[3]
     dx, dgamma, dbeta = unpack(student.batchnorm_backward(c["dout"], cache), 3,
                                "batchnorm_backward")
     with hint("dbeta = dout.sum(axis=0); dgamma = (dout * x_hat).sum(axis=0)."):

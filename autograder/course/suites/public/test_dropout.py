@@ -26,7 +26,8 @@ def test_dropout_forward_with_mask(student):
 @pytest.mark.points(1)
 @pytest.mark.functions("dropout_forward")
 def test_dropout_forward_inference_and_bad_rate(student):
-    """training=False is the identity with mask None; a rate outside [0, 1] raises."""
+    """training=False is the identity with mask None; a rate outside [0, 1] raises, also
+    with training=False."""
     c = case("dropout")
     out, mask = unpack(student.dropout_forward(c["x"], c["rate"], training=False), 2,
                        "dropout_forward")
@@ -35,6 +36,7 @@ def test_dropout_forward_inference_and_bad_rate(student):
         check_equal("mask with training=False", mask, None)
     with hint("raise ValueError unless 0 <= rate <= 1."):
         check_raises("ValueError", student.dropout_forward, c["x"], 1.5, rng=RandomSeed(0))
+        check_raises("ValueError", student.dropout_forward, c["x"], -0.5, training=False)
 
 
 @pytest.mark.points(1)

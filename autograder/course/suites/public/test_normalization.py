@@ -54,11 +54,13 @@ def test_min_max_fit(student):
 @pytest.mark.points(1)
 @pytest.mark.functions("min_max_scale")
 def test_min_max_scale(student):
-    """Scaled training data spans [0, 1] per column; new data may leave [0, 1]."""
+    """Scaled training data spans [0, 1] per column; new data may leave [0, 1]; a constant
+    column gives 0 on its own data and x - x_min on new data."""
     c = case("norm")
     x_min, x_max = c["want_min"], c["want_max"]
     got = as_array(student.min_max_scale(c["X"], x_min, x_max), "min_max_scale", c["X"].shape)
-    with hint("(X - x_min) / maximum(x_max - x_min, epsilon); do not clip new data."):
+    with hint("(X - x_min) / (x_max - x_min), dividing by 1 where the range is below epsilon "
+              "(a constant column); do not clip new data."):
         check_close("column minima of the scaled data", got.min(axis=0), np.zeros(3))
         check_close("column maxima of the scaled data (constant column: 0)", got.max(axis=0),
                     np.array([1.0, 1.0, 0.0]))
