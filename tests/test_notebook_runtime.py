@@ -16,7 +16,6 @@ import pytest
 
 from autograder.course.contract import REPO_ROOT
 from autograder.delivery import notebook
-from autograder.delivery.shared_runs import STORE_VARIABLE
 from autograder.sandbox.worker.protocol import RandomSeed
 
 SOLUTIONS = REPO_ROOT / "solutions"
@@ -45,13 +44,9 @@ def softmax(z, axis=-1):
 
 
 @pytest.fixture(autouse=True)
-def fresh_runtime(monkeypatch, tmp_path):
-    """Each test starts with no notebook set up, no cached run (nor a run shared under
-    autograde by another test), and outside autograde."""
+def fresh_runtime(monkeypatch):
+    """Each test starts with no notebook set up, no cached run, and outside autograde."""
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    store = tmp_path / "shared-runs"
-    store.mkdir(mode=0o700)
-    monkeypatch.setenv(STORE_VARIABLE, str(store))
     notebook.forget_results()
     yield
     notebook._close_session()
