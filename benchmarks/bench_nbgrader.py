@@ -1,20 +1,21 @@
-"""nbgrader's cost, measured and printed (not asserted): three ways to get through the same
+"""nbgrader's cost, measured and printed (not asserted): three ways through the same
 students' work, side by side in one run.
 
-    python benchmarks/bench_nbgrader.py [--students reference,stubs,...] [--keep DIR]
+    python benchmarks/bench_nbgrader.py [--repeat 3] [--breakdown] [--keep DIR]
 
-1. ``nbgrader autograde`` of the whole unit (every notebook, hidden cells included, student
-   code in the sandboxed worker), one call for the class;
-2. the same notebooks executed without grading: the student release (no hidden cells) run
-   top to bottom with nbclient, as ``jupyter nbconvert --execute`` or a student's Jupyter
-   does, one kernel per notebook;
-3. ``dltips grade --nbgrader`` on the same ``submitted/`` tree.
+1. ``nbgrader autograde --student S`` of the whole unit (every notebook, hidden cells
+   included, student code in the sandboxed worker);
+2. the same student's notebooks executed without grading: the student release (no hidden
+   cells) run top to bottom with nbclient in a copy of their folder, as ``jupyter nbconvert
+   --execute`` or the student's own Jupyter does, one kernel per notebook;
+3. ``dltips grade --nbgrader`` of the class, per student.
 
-Prints the three figures per student and the two ratios against their targets: the hidden
-cells (all of autograde beyond the bare execution) add at most 50 %; ``dltips grade`` is at
-least 10 times faster than ``nbgrader autograde``. Wall time on a shared machine moves by
-tens of percent between runs: compare figures from one run, and repeat. With
-``--breakdown``, also the seconds per notebook of each (autograde's from its log's times).
+1 and 2 alternate student by student, so both see the same load on a shared machine; the
+figures are medians over students and repetitions, and the overhead is the median of the
+per-student ratios. Targets: the hidden cells (everything autograde adds to the bare
+execution, nbgrader's own start-up per call included) add at most 50 %; ``dltips grade`` is
+at least 10 times faster than ``nbgrader autograde``. Also printed: nbgrader's fixed cost
+per call (an autograde that has nothing to do), which a whole-class call pays once.
 
 The class: the reference, the stubs and two realistic mistakes (tests/nbgrader_class.py);
 the hostile student is left out here because its added cells would end a bare kernel.
@@ -65,11 +66,13 @@ def prepare(tmp: Path) -> tuple[Path, list[str]]:
     return course, students
 
 
-def time_autograde(course: Path, store: Path) -> tuple[float, str]:
-    """Seconds for one ``nbgrader autograde`` of the class, and its log. ``store``: an empty
-    private folder for the shared grading runs (nothing from an earlier run is reused)."""
+def autograde(course: Path, student: str, store: Path, force: bool = True
+              ) -> tuple[float, str]:
+    """Seconds for ``nbgrader autograde --student`` and its log. ``store``: a fresh private
+    folder for the shared grading runs, so nothing from an earlier run is reused."""
     start = time.perf_counter()
-    done = course_mod.run_nbgrader(course, "autograde", ASSIGNMENT, "--force",
+    done = course_mod.run_nbgrader(course, "autograde", ASSIGNMENT, f"--student={student}",
+                                   *(["--force"] if force else []),
                                    f"--Application.log_format={LOG_FORMAT}",
                                    f"--Application.log_datefmt={LOG_DATE}",
                                    env={STORE_VARIABLE: str(store)})
@@ -79,31 +82,26 @@ def time_autograde(course: Path, store: Path) -> tuple[float, str]:
     return elapsed, done.stderr
 
 
-def time_bare(course: Path, students: list[str], scratch: Path) -> tuple[float, dict]:
-    """Seconds to execute every student's release notebooks without grading (direct mode,
-    each in a copy of the student's folder), and seconds per notebook name (summed)."""
-    per_notebook: dict[str, float] = {}
-    env_before = os.environ.pop("NBGRADER_EXECUTION", None)
+def bare(course: Path, student: str, folder: Path) -> tuple[float, dict[str, float]]:
+    """Seconds to execute the student's release notebooks without grading (direct mode, in
+    a copy of their folder), and seconds per notebook."""
+    shutil.copytree(course / "submitted" / student / ASSIGNMENT, folder)
+    os.environ.pop("NBGRADER_EXECUTION", None)
     os.environ["PYTHONPATH"] = course_mod.nbgrader_env()["PYTHONPATH"]
+    per_notebook = {}
     start = time.perf_counter()
-    for student in students:
-        folder = scratch / student
-        shutil.copytree(course / "submitted" / student / ASSIGNMENT, folder)
-        for path in sorted(folder.glob("*.ipynb")):
-            nb = nbformat.read(path, as_version=4)
-            began = time.perf_counter()
-            NotebookClient(nb, kernel_name="python3", timeout=course_mod.CELL_TIMEOUT,
-                           allow_errors=True, extra_arguments=QUIET_KERNEL,
-                           resources={"metadata": {"path": str(folder)}}).execute()
-            per_notebook[path.stem] = per_notebook.get(path.stem, 0.0) + (
-                time.perf_counter() - began)
-    elapsed = time.perf_counter() - start
-    if env_before is not None:
-        os.environ["NBGRADER_EXECUTION"] = env_before
-    return elapsed, per_notebook
+    for path in sorted(folder.glob("*.ipynb")):
+        began = time.perf_counter()
+        NotebookClient(nbformat.read(path, as_version=4), kernel_name="python3",
+                       timeout=course_mod.CELL_TIMEOUT, allow_errors=True,
+                       extra_arguments=QUIET_KERNEL,
+                       resources={"metadata": {"path": str(folder)}}).execute()
+        per_notebook[path.stem] = time.perf_counter() - began
+    return time.perf_counter() - start, per_notebook
 
 
-def time_dltips(course: Path, out: Path) -> float:
+def dltips_grade(course: Path, out: Path) -> float:
+    """Seconds for ``dltips grade --nbgrader`` of the whole class."""
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", "--nbgrader",
                            str(course), "--assignment", ASSIGNMENT, "--out", str(out)],
@@ -115,8 +113,7 @@ def time_dltips(course: Path, out: Path) -> float:
 
 
 def autograde_per_notebook(log: str) -> dict[str, float]:
-    """Seconds per notebook name (summed over students), from 'Autograding <nb>' to the
-    next notebook's sanitizing or the end of that student's writes."""
+    """Seconds per notebook, from its 'Autograding' line to the next event of the log."""
     events = []
     for line in log.splitlines():
         match = re.match(r"(\d\d:\d\d:\d\d\.\d+) .*?(Autograding|Sanitizing|Setting "
@@ -124,59 +121,66 @@ def autograde_per_notebook(log: str) -> dict[str, float]:
         if match:
             stamp = datetime.strptime(match.group(1), f"{LOG_DATE}.%f")
             events.append((stamp, match.group(2), Path(match.group(3)).stem))
-    totals: dict[str, float] = {}
-    for (stamp, kind, name), (following, _, _) in zip(events, events[1:], strict=False):
-        if kind == "Autograding":
-            totals[name] = totals.get(name, 0.0) + (following - stamp).total_seconds()
-    return totals
+    return {name: (following - stamp).total_seconds()
+            for (stamp, kind, name), (following, _, _) in zip(events, events[1:], strict=False)
+            if kind == "Autograding"}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=1, help="passes over the class")
     parser.add_argument("--breakdown", action="store_true",
-                        help="also print the seconds per notebook")
+                        help="also print the median seconds per notebook")
     parser.add_argument("--keep", type=Path, default=None,
                         help="build the course in this (empty) folder and keep it")
     args = parser.parse_args()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, load average {os.getloadavg()[0]:.2f}")
+    graded, plain, ratios, dltips, fixed = [], [], [], [], []
+    notebooks: dict[str, dict[str, list[float]]] = {"autograde": {}, "bare": {}}
     with tempfile.TemporaryDirectory(prefix="dltips-bench-nbgrader-") as tmp_name:
         tmp = args.keep or Path(tmp_name)
         tmp.mkdir(parents=True, exist_ok=True)
         course, students = prepare(tmp)
-        count = len(students)
-        notebooks = len(course_mod.source_notebooks())
-        print(f"class: {count} students ({', '.join(students)}), {notebooks} notebooks each")
-
-        (tmp / "shared-runs").mkdir(mode=0o700)
-        autograde, log = time_autograde(course, tmp / "shared-runs")
-        bare, bare_notebooks = time_bare(course, students, tmp / "bare")
-        dltips = time_dltips(course, tmp / "graded")
+        print(f"class: {len(students)} students ({', '.join(students)}), "
+              f"{len(course_mod.source_notebooks())} notebooks each, {args.repeat} pass(es)")
+        for repeat in range(args.repeat):
+            for student in students:
+                store = tmp / f"shared-runs-{repeat}-{student}"
+                store.mkdir(mode=0o700)
+                seconds, log = autograde(course, student, store)
+                direct, per_notebook = bare(course, student, tmp / f"bare-{repeat}-{student}")
+                graded.append(seconds)
+                plain.append(direct)
+                ratios.append(seconds / direct)
+                for name, value in autograde_per_notebook(log).items():
+                    notebooks["autograde"].setdefault(name, []).append(value)
+                for name, value in per_notebook.items():
+                    notebooks["bare"].setdefault(name, []).append(value)
+            fixed.append(autograde(course, students[0], tmp / f"shared-runs-{repeat}-"
+                                   f"{students[0]}", force=False)[0])
+            dltips.append(dltips_grade(course, tmp / f"graded-{repeat}") / len(students))
         load = os.getloadavg()[0]
 
-    print(f"nbgrader autograde (whole unit)      : {autograde:7.1f} s, "
-          f"{autograde / count:6.2f} s per student")
-    print(f"notebooks executed without grading  : {bare:7.1f} s, "
-          f"{bare / count:6.2f} s per student")
-    print(f"dltips grade --nbgrader             : {dltips:7.1f} s, "
-          f"{dltips / count:6.2f} s per student")
-    added = autograde / bare - 1.0
+    median = statistics.median
+    print(f"nbgrader autograde, whole unit : median {median(graded):6.2f} s per student "
+          f"(nbgrader's fixed cost per call: {median(fixed):.2f} s)")
+    print(f"notebooks without grading      : median {median(plain):6.2f} s per student")
+    print(f"dltips grade --nbgrader        : median {median(dltips):6.2f} s per student")
+    added = median(ratios) - 1.0
     print(f"hidden cells and autograde add {100 * added:.0f}% to the bare execution "
-          f"(target <= 50%): {'met' if added <= 0.5 else 'MISSED'}")
-    speedup = autograde / dltips
+          f"(median of per-student ratios; target <= 50%): {'met' if added <= 0.5 else 'MISSED'}")
+    speedup = median(graded) / median(dltips)
     print(f"dltips grade is {speedup:.1f}x faster than nbgrader autograde "
           f"(target >= 10x): {'met' if speedup >= 10 else 'MISSED'}")
     print(f"load average at the end: {load:.2f}")
     if args.breakdown:
-        graded = autograde_per_notebook(log)
-        print("seconds per notebook, summed over the class (autograde / bare):")
-        for name in sorted(bare_notebooks):
-            print(f"  {name:<22} {graded.get(name, float('nan')):6.1f} / "
-                  f"{bare_notebooks[name]:6.1f}")
-        print(f"  median bare notebook: {statistics.median(bare_notebooks.values()) / count:.2f}"
-              " s per student")
+        print("median seconds per notebook and student (autograde / bare):")
+        for name in sorted(notebooks["bare"]):
+            print(f"  {name:<24} {median(notebooks['autograde'].get(name, [float('nan')])):6.2f}"
+                  f" / {median(notebooks['bare'][name]):6.2f}")
     return 0
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -13,6 +16,12 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# Grading runs that notebooks share under autograde (autograder/delivery/shared_runs.py):
+# a fresh private store per test session, so no test reuses a run from an earlier session.
+if "DLTIPS_SHARED_RUNS" not in os.environ:
+    os.environ["DLTIPS_SHARED_RUNS"] = tempfile.mkdtemp(prefix="dltips-test-shared-runs-")
+    atexit.register(shutil.rmtree, os.environ["DLTIPS_SHARED_RUNS"], ignore_errors=True)
 
 # `pytest` (unlike `python -m pytest`) does not put the repo root on sys.path.
 ROOT = Path(__file__).resolve().parents[1]

@@ -104,7 +104,9 @@ def test_init_writes_config_stubs_notebooks_and_data(tmp_path, fake_root):
     kept = config.Autograde.exclude_overwriting[ASSIGNMENT]
     assert sorted(kept) == sorted(f"{m}.py" for m in MODULES)
     assert all((source / path).is_file() for path in kept)  # exact paths, no "./"
-    assert any("NeutralizeForeignCells" in p for p in config.Autograde.sanitize_preprocessors)
+    sanitize = config.Autograde.sanitize_preprocessors
+    assert sanitize.index("autograder.delivery.nbgrader_sanitize.SourceCellsOnly") == (
+        sanitize.index("nbgrader.preprocessors.OverwriteCells") + 1)
     assert config.Autograde.autograde_preprocessors[0].endswith("RemoveForeignFiles")
     assert any("ClearHiddenTests" in p for p in config.GenerateFeedback.preprocessors)
 
@@ -286,9 +288,9 @@ def test_autograde_never_runs_added_cells_or_planted_files(tmp_path, fake_root):
         assert {g.name: g.auto_score for g in notebook.grades} == {"test": 1.5, "why": 0.0}
         assert gradebook.find_submission(ASSIGNMENT, "eve").max_score == 3.0
     graded = nbformat.read(course / "autograded" / "eve" / ASSIGNMENT / "00_tiny.ipynb", 4)
-    notes = [c for c in graded.cells if "채점에서 제외된 코드 셀" in c.source]
-    assert len(notes) == 2 and all(c.cell_type == "markdown" for c in notes)
-    assert "added_cell" in notes[0].source  # the student sees what was left out
+    source = nbformat.read(fake_root / "solutions" / "00_tiny.ipynb", as_version=4)
+    assert [c.id for c in graded.cells] == [c.id for c in source.cells]
+    assert not [c for c in graded.cells if "markers-" in c.source]  # the added cells
     left = {p.name for p in (course / "autograded" / "eve" / ASSIGNMENT).iterdir()}
     assert not {"numpy.py", "autograder"} & left and "losses.py" in left
 

@@ -105,9 +105,9 @@ def config_text(assignment: str) -> str:
 """nbgrader configuration of the dltips course (written by `dltips nbgrader init`).
 
 Run nbgrader from this folder. Student code never runs in the notebook kernel: the
-notebooks call the student's modules through the sandboxed worker, added code cells are
-neutralised and foreign files removed before the kernel starts (see
-autograder/delivery/nbgrader_preprocessors.py).
+notebooks call the student's modules through the sandboxed worker, only the source
+notebook's cells run (autograder/delivery/nbgrader_sanitize.py) and foreign files are
+removed before the kernel starts (autograder/delivery/nbgrader_preprocessors.py).
 """
 
 import os
@@ -127,14 +127,15 @@ c.CourseDirectory.ignore = {list(IGNORE)!r}
 # source/<assignment>/ (a "./" prefix silently fails).
 c.Autograde.exclude_overwriting = {{{assignment!r}: {list(MODULE_FILES)!r}}}
 
-# Sanitize: nbgrader's steps, then the neutralising of code cells the student added,
-# before the metadata check. Autograde: foreign files go before the kernel starts.
+# Sanitize: nbgrader's steps, then only the source notebook's cells, in its order, with
+# the student's written answers (a cell the student added or moved never runs), before the
+# metadata check. Autograde: foreign files go before the kernel starts.
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
-    "{_PREPROCESSORS}.NeutralizeForeignCells",
+    "autograder.delivery.nbgrader_sanitize.SourceCellsOnly",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
