@@ -24,6 +24,11 @@ same layout, so everything also runs offline (use ``max_value=16.0`` with them).
 TensorFlow takes seconds to import, so import Keras inside the functions that need it;
 ``import mnist_classifier`` then stays fast.
 
+The functions never modify their array arguments (``images``, ``labels``, ``x``, ``y``,
+``y_true``, ``y_pred``); ``train_model`` trains the ``model`` it is given, as
+``model.fit`` does. To reuse a function of another exercise module, import it by its bare
+module name (see ``assignments/__init__.py``).
+
 How this module is graded (in a sandbox with TensorFlow, scikit-learn and numpy): the
 grader calls each function on its own data and judges the returned data itself. Keras
 models and histories you return are sent to the grader as their JSON config and weights,

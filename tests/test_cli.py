@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from points import PUBLIC_POINTS, TOTAL_POINTS
 
 from autograder import cli
 from autograder.course.contract import MODULES, REPO_ROOT
@@ -94,7 +95,7 @@ def test_check_on_untouched_stubs_prints_one_line_per_module():
     done = run_cli("check", "--path", str(REPO_ROOT / "assignments"), env_columns=80)
     assert done.returncode == 1
     lines = done.stdout.strip().splitlines()
-    assert lines[0] == "dltips check: 0 / 36 points"
+    assert lines[0] == f"dltips check: 0 / {sum(PUBLIC_POINTS.values()):g} points"
     assert [line.split()[0] for line in lines[1:]] == list(MODULES)
     assert all("every check stops at NotImplementedError" in line for line in lines[1:])
 
@@ -144,7 +145,7 @@ def test_the_class_table_keeps_every_number_on_80_columns(tmp_path):
     widest, cut = _widths_and_ellipses(done.stdout)
     assert widest <= 80 and not cut, done.stdout
     table = done.stdout[done.stdout.index("Scores"):]
-    for head in ("loss", "/14", "gd", "/10", "optim", "/20", "total", "/80"):
+    for head in ("loss", "/14", "gd", "/10", "optim", "/20", "total", f"/{TOTAL_POINTS:g}"):
         assert head in table
     rows = [line for line in table.splitlines() if line.startswith("\u2502 bob")]
     assert rows and rows[0].split("\u2502")[-2].strip() == "8"  # the total, whole

@@ -86,8 +86,11 @@ def test_stubs_fail_as_not_implemented(graded_samples):
 
 
 def _failed_outputs(graded_samples, sample: str) -> list[str]:
+    """What the failed tests said, but for modules the sample leaves out (the catalogue's
+    mistakes carry the numpy modules only)."""
     results = graded_samples["results"][sample].results
-    return [t["output"] for t in results["tests"] if t["status"] != "passed"]
+    return [t["output"] for t in results["tests"] if t["status"] != "passed"
+            and t["extra_data"]["kind"] != "missing_module"]
 
 
 def test_in_place_updates_and_warnings_are_named(graded_samples):

