@@ -147,6 +147,19 @@ def test_every_grade_cell_scores_what_dltips_grade_gives_its_functions(run):
                     student, cell.grade_id)
 
 
+def test_config_keeps_every_module_and_waits_for_a_whole_grading_run(run):
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.grading.engine import GradeOptions
+
+    config = PyFileConfigLoader(course_mod.CONFIG_NAME, path=str(run["course"])).load_config()
+    assert sorted(config.Autograde.exclude_overwriting[ASSIGNMENT]) == sorted(
+        f"{module}.py" for module in MODULES)  # mnist_classifier.py too
+    # A notebook's first hidden cell waits for the run of every module (shared_runs), whose
+    # runner may take the keras profile's caps on top of the default ones.
+    assert config.Execute.timeout > GradeOptions().runner_timeout
+
+
 def test_one_grading_run_per_student_and_suite(run):
     # Every notebook of a submission shares its runs: one hidden and one visible each.
     assert len(list(run["store"].glob("*.json"))) == 2 * len(STUDENTS)
