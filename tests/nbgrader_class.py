@@ -4,7 +4,10 @@ course's ``release/<assignment>/`` (the student notebooks, data and stubs).
 
 - ``reference``: the reference solutions (marker lines dropped, as a filled-in stub).
 - ``stubs``: the release as handed out.
-- two realistic mistakes from the sample catalogue (``MISTAKES``).
+- two realistic mistakes from the sample catalogue (``MISTAKES``): the reference with the
+  sample's one replacement. Unlike the catalogue's samples, which leave the slow Keras module
+  out (``Sample.left_out``), they hand in every module, as a real student does; so they lose
+  points only on ``expected_failing(student)``.
 - ``hostile``: the reference, except that ``dropout.dropout_forward`` writes into every
   neighbour's folders and then ``os._exit``s; its module also writes a marker file when
   imported (it must never be imported outside the sandbox); its notebooks carry an added
@@ -19,7 +22,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell
 
-from autograder.course.contract import MODULES, REPO_ROOT
+from autograder.course.contract import CONTRACT, MODULES, REPO_ROOT
 from autograder.course.samples import catalog
 
 MISTAKES = ("l2_with_half", "adam_no_bias_correction")
@@ -54,6 +57,16 @@ def build_class(course: Path, assignment: str, markers: Path) -> dict[str, Path]
                   for student in STUDENTS if student != HOSTILE]
     _make_hostile(folders[HOSTILE], neighbours, markers)
     return folders
+
+
+def expected_failing(student: str) -> frozenset[str]:
+    """The contract functions (``module.function``) a mistake student of this class loses
+    points on: the catalogue sample's ``expected_failing`` without the modules the sample
+    leaves out, which this class hands in as the reference."""
+    sample = catalog.by_name(student)
+    handed_in = {f"{module}.{function}" for module in sample.left_out
+                 for function in CONTRACT[module]}
+    return sample.expected_failing - handed_in
 
 
 def _module_source(student: str, module: str) -> str:

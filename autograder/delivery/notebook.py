@@ -32,10 +32,12 @@ grade cell of the notebook (one run covers all modules the notebook grades). The
 run starts in the background as soon as ``setup_notebook`` returns, and under autograde the
 hidden run too, so they overlap with the figure cells.
 
-Limits: a grading run takes at most the engine's ``WALL_CAP + 60`` seconds (180 s by
-default); the nbgrader cell timeout (``c.Execute.timeout``) must be at least that, or the
-first hidden cell of a hostile submission times out. Figure calls share a separate budget
-of ``FIGURE_WALL_CAP`` seconds of student code per notebook when sandboxed.
+Limits: a grading run takes at most the engine's runner timeout
+(``autograder.grading.limits.runner_seconds``: the wall caps of the default and the keras
+worker profiles plus the trusted margins, 540 s for all eight modules by default); the
+nbgrader cell timeout (``c.Execute.timeout``, ``nbgrader_course.CELL_TIMEOUT``) must be at
+least that, or the first hidden cell of a hostile submission times out. Figure calls share
+a separate budget of ``FIGURE_WALL_CAP`` seconds of student code per notebook when sandboxed.
 
 Data files (``nb.data(name)``) are looked up, relative to the notebook's folder, in
 ``data/`` (an nbgrader course's ``source/<assignment>/data/`` and the student release's
