@@ -15,24 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers_sandbox import processes_with, require_level
 
 from autograder.course.contract import REPO_ROOT
 from autograder.grading import report
 from autograder.grading.engine import GradeOptions, grade_submission
-from autograder.sandbox import levels, paths, reaping
 from autograder.sandbox.scratch import remove_tree
 from autograder.sandbox.session import StudentSession
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 
 
-def require_level(level: str) -> str:
-    if level == "user" and os.geteuid() == 0 and paths.traverse_blockers(paths.python_paths()):
-        levels.enable_user_level()  # SECURITY.md: only the search bit, e.g. on /root
-    ok, why = levels.level_status(level)
-    if not ok:
-        pytest.skip(f"isolation level {level!r} unavailable here: {why}")
-    return level
 
 
 @pytest.fixture
@@ -47,15 +40,6 @@ def private_tmp(monkeypatch, tmp_path) -> Iterator[Path]:
     remove_tree(path)
 
 
-def processes_with(token: str) -> list[int]:
-    found = []
-    for pid in reaping.live_pids():
-        try:
-            if token.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-        except OSError:
-            pass
-    return found
 
 
 def leftovers(root: Path) -> list[str]:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import numpy.testing
 import pytest
+from helpers_sandbox import processes_with, require_level
 
 from autograder.sandbox import levels, paths, reaping
 from autograder.sandbox import scratch as sandbox_scratch
@@ -34,14 +35,6 @@ MSE = 4.0 / 3.0
 SERVER_FRAMES = {"call", "handle", "reply", "serve", "main", "<module>"}
 
 
-def require_level(level: str) -> str:
-    """Skip unless ``level`` works here; the user level gets its documented o+x grant."""
-    if level == "user" and os.geteuid() == 0 and paths.traverse_blockers(paths.python_paths()):
-        levels.enable_user_level()  # SECURITY.md: only the search bit, e.g. on /root
-    ok, why = levels.level_status(level)
-    if not ok:
-        pytest.skip(f"isolation level {level!r} unavailable here: {why}")
-    return level
 
 
 @pytest.fixture(params=levels.LEVELS)
@@ -307,15 +300,6 @@ def test_none_level_control_reaches_the_loopback(tmp_path, listener):
 
 
 # ----- processes --------------------------------------------------------------------------------
-def processes_with(token: str) -> list[int]:
-    found = []
-    for pid in reaping.live_pids():
-        try:
-            if token.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
-                found.append(pid)
-        except OSError:
-            pass
-    return found
 
 
 @pytest.mark.parametrize("function", ["softmax", "fork_many"])

@@ -6,7 +6,6 @@ Tests that are about process handling run at every isolation level available her
 
 from __future__ import annotations
 
-import os
 import shutil
 import textwrap
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_sandbox import require_level
 
 from autograder.sandbox import levels, paths, reaping
 from autograder.sandbox.session import StudentError, StudentSession
@@ -23,14 +23,6 @@ Y_TRUE, Y_PRED = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 5.0])
 MSE = 4.0 / 3.0
 
 
-def require_level(level: str) -> str:
-    """Skip unless ``level`` works here; the user level gets its documented o+x grant."""
-    if level == "user" and os.geteuid() == 0 and paths.traverse_blockers(paths.python_paths()):
-        levels.enable_user_level()  # SECURITY.md: only the search bit, e.g. on /root
-    ok, why = levels.level_status(level)
-    if not ok:
-        pytest.skip(f"isolation level {level!r} unavailable here: {why}")
-    return level
 
 
 @pytest.fixture(params=levels.LEVELS)
