@@ -44,8 +44,10 @@ if _HERE not in sys.path:
 
 
 def write_stubs(root: Path = REPO_ROOT) -> list[Path]:
-    """Regenerate ``assignments/<module>.py`` for every module, and the student notebooks
-    beside them (``autograder.delivery.student_notebooks``); returns the files written."""
+    """Regenerate ``assignments/<module>.py`` for every module, the student notebooks
+    beside them (``autograder.delivery.student_notebooks``) and the visible checks' points
+    table (``autograder.course.points``); returns the files written."""
+    from autograder.course import points
     from autograder.delivery.student_notebooks import write_student_notebooks
 
     target = root / "assignments"
@@ -56,12 +58,15 @@ def write_stubs(root: Path = REPO_ROOT) -> list[Path]:
         path = target / f"{module}.py"
         path.write_text(stub_text(module, root), encoding="utf-8")
         written.append(path)
-    return written + write_student_notebooks(root)
+    return written + write_student_notebooks(root) + [points.write_table()]
 
 
 def stale_stubs(root: Path = REPO_ROOT) -> list[str]:
-    """Modules whose committed stub differs from what the solutions generate now."""
-    stale = []
+    """Modules whose committed stub differs from what the solutions generate now (and
+    ``points.json`` when the visible checks' points table differs from the suites')."""
+    from autograder.course import points
+
+    stale = ["points.json"] if points.table_is_stale() else []
     for module in MODULES:
         path = root / "assignments" / f"{module}.py"
         if not path.exists() or path.read_text(encoding="utf-8") != stub_text(module, root):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markup import escape
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -30,7 +31,25 @@ SHORT_NAMES = {"losses": "loss", "gradient_descent": "gd", "normalization": "nor
 # ---------------------------------------------------------------------------------------
 
 
-def check_report(result: SubmissionResult) -> Group:
+class Trimmed:
+    """A renderable printed without the spaces rich pads every table line with up to the
+    console's width (they end up in logs, diffs and copied text)."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in console.render_lines(self.renderable, options, pad=False):
+            while line and not line[-1].text.rstrip() and not line[-1].control:
+                line.pop()
+            if line:
+                last = line[-1]
+                line[-1] = Segment(last.text.rstrip(), last.style, last.control)
+            yield from line
+            yield Segment.line()
+
+
+def check_report(result: SubmissionResult) -> Trimmed:
     """The check report: the total, then one line per module, and under a module that is
     started but not complete, its checks with what failed and the hint."""
     tests = result.results["tests"]
@@ -44,7 +63,7 @@ def check_report(result: SubmissionResult) -> Group:
     error = result.results["extra_data"].get("grader_error")
     if error:
         parts.append(Text(f"The grader failed: {error}", style="red", overflow="fold"))
-    return Group(*parts)
+    return Trimmed(Group(*parts))
 
 
 def _status(tests: list[dict]) -> str:
