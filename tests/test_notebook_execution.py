@@ -7,8 +7,12 @@ per notebook and scenario:
   total over the contract's modules);
 - the source notebooks under autograde on the untouched stubs, laid out as an nbgrader course
   folder (modules and ``data/``): every hidden cell scores 0.0 and no cell errors;
-- the student notebooks on the stubs (``assignments/``): the only errors are the visible
-  checks' AssertionErrors, and every example or figure says which function to implement.
+- the student notebooks on the stubs (``assignments/``): no cell errors (so "Restart Kernel
+  and Run All Cells", which stops at the first error, reaches the end), every grade cell ends
+  in a score below its points (what ``nbgrader validate`` reports as failed), and every
+  example or figure says which function to implement;
+- a student notebook on a partly done folder: the figures its finished modules can draw
+  are drawn.
 
 06_mnist trains Keras models: it runs with its small settings (``DLTIPS_NOTEBOOK_QUICK=1``,
 set by ``helpers_notebooks.execute``), and under autograde its example cells do not run at
@@ -116,10 +120,11 @@ def test_stubs_under_autograde_score_zero_with_no_kernel_error(stub_runs):
 def test_students_see_their_checks_fail_and_a_line_per_missing_function(student_runs):
     for name, notebook in student_runs.items():
         assert outputs(notebook, "stream", "stderr") == [], name
-        grade_cells = {cell.id for cell in filter(is_grade_code, notebook.cells)}
-        errors = outputs(notebook, "error")
-        assert {cell_id for cell_id, _ in errors} == grade_cells, name
-        assert {out.ename for _, out in errors} == {"AssertionError"}, name
+        assert outputs(notebook, "error") == [], f"{name}: Run All would stop here"
+        for cell in filter(is_grade_code, notebook.cells):
+            (result,) = [out for out in cell.outputs if out.output_type == "execute_result"]
+            assert float(result.data["text/plain"]) == 0.0, (name, cell.id)
+            assert "visible checks for" in "".join(o.get("text", "") for o in cell.outputs)
         said = []
         for cell in notebook.cells:
             if cell.cell_type == "code" and "friendly_errors()" in cell.source:
@@ -127,3 +132,29 @@ def test_students_see_their_checks_fail_and_a_line_per_missing_function(student_
                 assert text.strip(), f"{name} {cell.id}: an example cell that says nothing"
                 said.append(text)
         assert "를 먼저 구현하세요: " in "".join(said), name
+
+
+def test_run_all_on_a_partly_done_folder_draws_what_it_can(tmp_path):
+    """02_normalization with normalization.py done and gradient_descent.py still a stub:
+    the cells using normalization draw their figure and score full points, the convergence
+    figure (it needs gradient_descent) says what to implement, and nothing stops Run All."""
+    folder = tmp_path / "student"
+    shutil.copytree(REPO_ROOT / "assignments", folder)
+    (folder / "data").mkdir()
+    for data in student_notebooks.data_files():
+        shutil.copy(student_notebooks.data_source(data), folder / "data")
+    text = (REPO_ROOT / "solutions" / "normalization.py").read_text(encoding="utf-8")
+    (folder / "normalization.py").write_text(
+        "".join(line for line in text.splitlines(keepends=True)
+                if line.strip() not in ("# BEGIN SOLUTION", "# END SOLUTION")), "utf-8")
+    notebook = execute(folder / "02_normalization.ipynb", folder, autograde=False)
+    assert outputs(notebook, "error") == [] and outputs(notebook, "stream", "stderr") == []
+    drawn = {cell_id for cell_id, out in outputs(notebook, "display_data")
+             if "image/png" in out.data}
+    drawing = [cell for cell in notebook.cells
+               if cell.cell_type == "code" and "plt.show()" in cell.source]
+    needs_gd = {cell.id for cell in drawing if "gd." in cell.source or "fastest_run" in cell.source}
+    assert needs_gd and drawn == {cell.id for cell in drawing} - needs_gd
+    for cell in filter(is_grade_code, notebook.cells):
+        (result,) = [out for out in cell.outputs if out.output_type == "execute_result"]
+        assert float(result.data["text/plain"]) == cell.metadata["nbgrader"]["points"]

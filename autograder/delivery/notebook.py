@@ -46,7 +46,10 @@ Data files (``nb.data(name)``) are looked up, relative to the notebook's folder,
 
 Output rules for nbgrader (see nbgrader-notes.md §2, §4): nothing here writes to stderr
 (numpy and Python warnings are silenced while sandboxed), grading functions never raise
-under autograde, and ``hidden_score`` returns a plain Python ``float``.
+(so "Restart Kernel and Run All Cells" reaches the end), and both return a plain Python
+``float``: ``hidden_score``'s is the autograded score, ``visible_check``'s the last
+expression of a student's grade cell, which ``nbgrader validate`` compares with the cell's
+points.
 """
 
 from __future__ import annotations
@@ -393,40 +396,39 @@ def _close_figures() -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def visible_check(module: str, *functions: str) -> None:
+def visible_check(module: str, *functions: str) -> float:
     """Run the visible checks (``dltips check``'s suite) of these functions and print them.
 
     Inputs:
     - module: a contract module; functions: some of its contract functions (all if none).
 
     Prints one row per check: mark, points, title, and for a failure what differs, by how
-    much, and a hint. Outside autograde a failure raises one short AssertionError (the
-    usual nbgrader test-cell signal); under autograde it never raises.
+    much, and a hint. Points are on the hidden suite's scale (``autograder.course.points``),
+    so when every check passes they are the grade cell's points.
+
+    Returns:
+    - the points the visible checks give, a plain float. In a student notebook it is the
+      grade cell's last expression: nbgrader's partial credit, so ``nbgrader validate``
+      reports a cell below its points as failed, while "Run All" goes on to the figures.
+      Never raises and never writes stderr: a check that cannot run prints one line and
+      gives 0.0.
     """
-    __tracebackhide__ = True  # IPython: show the cell and the one-line _fail frame only
-    unavailable = None
     try:
         with _silenced():
             tests, header = _selected_tests("public", module, functions)
     except Exception as error:  # noqa: BLE001 - reported as one line, never a traceback
-        unavailable = f"visible checks could not run: {_one_line(error)}"
-    if unavailable:  # raised outside the except block: no chained traceback
-        if under_autograde():
-            print(f"{FAIL} {unavailable}")
-            return
-        _fail(unavailable)
+        print(f"{FAIL} visible checks could not run: {_one_line(error)}")
+        return 0.0
     print(header)
     for test in tests:
         print(_row(test, details=True))
+    earned = sum(float(t["score"]) for t in tests)
+    total = sum(float(t["max_score"]) for t in tests)
     failed = sum(t["status"] != "passed" for t in tests)
-    if failed and not under_autograde():
-        _fail(f"{failed} of {len(tests)} visible checks failed (see the rows above)")
-
-
-def _fail(message: str) -> None:
-    """Raise the test cell's AssertionError from a frame of one line (IPython hides the
-    frames marked ``__tracebackhide__`` above it, so the student sees the cell and this)."""
-    raise AssertionError(message)
+    if failed:
+        print(f"{FAIL} 공개 검사 {len(tests)}개 중 {failed}개가 실패했습니다: 이 채점 셀은 "
+              f"{earned:g} / {total:g}점입니다 (nbgrader validate도 실패로 알립니다).")
+    return float(round(min(max(earned, 0.0), total), 6))
 
 
 def hidden_score(module: str, *functions: str, max_points: float) -> float:
