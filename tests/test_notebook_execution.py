@@ -25,6 +25,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import notebook_claims
 import pytest
 from helpers_notebooks import execute, hidden_scores, is_grade_code, outputs
 
@@ -104,6 +105,18 @@ def test_reference_scores_every_point_in_every_hidden_cell(reference_runs, mode)
             assert scores[cell.id] == points, (name, cell.id)
             total += points
     assert total == TOTAL_POINTS
+
+
+def test_numbers_the_text_claims_are_printed_by_the_reference_run(reference_runs):
+    """Each ``Printed`` claim of tests/notebook_claims.py, to the precision the text gives."""
+    claims = [key for key, how in notebook_claims.CLAIMS.items()
+              if isinstance(how, notebook_claims.Printed)]
+    assert claims
+    for name, _, token in claims:
+        text = "".join(out.get("text", "") for _, out in
+                       outputs(reference_runs["direct"][name], "stream", "stdout"))
+        printed = notebook_claims.printed_numbers(text)
+        assert any(notebook_claims.matches(token, value) for value in printed), (name, token)
 
 
 def test_stubs_under_autograde_score_zero_with_no_kernel_error(stub_runs):

@@ -6,6 +6,9 @@ the results to ``check_close(..., mistakes=...)``. When a student's wrong answer
 one, the feedback names the likely mistake instead of only saying "values differ".
 
 ``for_function("adam_update")`` gives ``{description: model}`` for one contract function.
+A model whose mistake can be written as a formula or a line of code also declares how a
+text would state it (``wording()``), so a project test keeps the teaching notebooks from
+ever stating a catalogued mistake as the rule.
 Everything here runs on the trusted side; it is plain numpy written for this purpose (not
 derived from the reference solutions), and it must never be shipped to students.
 """
@@ -13,11 +16,31 @@ derived from the reference solutions), and it must never be shipped to students.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 State = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a text would state a mistake as if it were right: regular expressions (searched
+    line by line in notebook text and code), and one example that states it (a project
+    test checks that the patterns catch it)."""
+
+    patterns: tuple[str, ...]
+    example: str
+
+
+def _stated(*patterns: str, example: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare how a text would state this mistake (``model.wording``)."""
+    def declare(model: Callable[..., Any]) -> Callable[..., Any]:
+        model.wording = Wording(tuple(patterns), example)  # type: ignore[attr-defined]
+        return model
+
+    return declare
 
 
 def _f(a: Any) -> np.ndarray:
@@ -43,6 +66,8 @@ def softmax_sum_over_everything(z: Any, axis: int = -1) -> np.ndarray:
     return e / e.sum()
 
 
+@_stated(r"\\frac\{1\}\{2\s*[mN]\}", r"0\.5\s*\*\s*np\.mean\(",
+         example=r"$\frac{1}{2m}\sum_i (H(x_i) - y_i)^2$")
 def mse_with_half(y_true: Any, y_pred: Any) -> float:
     return float(0.5 * np.mean((_f(y_true) - _f(y_pred)) ** 2))
 
@@ -130,6 +155,8 @@ def _residual(X: Any, y: Any, w: Any, b: float) -> tuple[np.ndarray, np.ndarray]
     return X, X @ _f(w) + float(b) - _f(y)
 
 
+@_stated(r"\\frac\{\s*1\s*\}\{\s*N\s*\}\s*X\^\\top",
+         r"\(1(\.0)?\s*/\s*n\)\s*\*\s*\(?X\.T", example=r"$\frac{1}{N} X^\top r$")
 def mse_grads_without_factor_2(X: Any, y: Any, w: Any, b: float) -> tuple:
     X, r = _residual(X, y, w, b)
     n = len(r)
@@ -197,12 +224,15 @@ def diagnose_ratio_form(history: Any, optimum: float, rtol: float = 0.01) -> str
     return "converged" if ratio <= rtol else "too_slow"
 
 
+@_stated(r"std\([^)]*ddof\s*=\s*1", example="X.std(axis=0, ddof=1)")
 def standardize_fit_ddof1(X: Any) -> tuple:
     """The sample standard deviation (ddof=1, pandas' default) instead of the population one."""
     X = _f(X)
     return X.mean(axis=0), X.std(axis=0, ddof=1)
 
 
+@_stated(r"std\s*\+\s*eps(ilon)?\b", r"\\sigma(_j)?\s*\+\s*\\epsilon",
+         example="(x - mean) / (std + epsilon)")
 def standardize_epsilon_added(X: Any, mean: Any, std: Any, epsilon: float = 1e-7) -> np.ndarray:
     return (_f(X) - _f(mean)) / (_f(std) + epsilon)
 
@@ -223,6 +253,8 @@ def min_max_scale_without_guard(X: Any, x_min: Any, x_max: Any,
         return (_f(X) - _f(x_min)) / (_f(x_max) - _f(x_min))
 
 
+@_stated(r"maximum\(\s*(x_)?max\s*-\s*(x_)?min\s*,\s*eps",
+         example="`maximum(max - min, epsilon)`으로 나눕니다")
 def min_max_scale_epsilon_floor(X: Any, x_min: Any, x_max: Any,
                                 epsilon: float = 1e-7) -> np.ndarray:
     """Dividing by maximum(range, epsilon), as Keras does for the std: new data in a
@@ -230,6 +262,7 @@ def min_max_scale_epsilon_floor(X: Any, x_min: Any, x_max: Any,
     return (_f(X) - _f(x_min)) / np.maximum(_f(x_max) - _f(x_min), epsilon)
 
 
+@_stated(r"clip\(\s*\(?\s*X\s*-\s*x_min", example="np.clip((X - x_min) / scale, 0, 1)")
 def min_max_scale_clipped(X: Any, x_min: Any, x_max: Any, epsilon: float = 1e-7) -> np.ndarray:
     """Clipping to [0, 1]: data outside the fitted range must pass through unclipped."""
     span = _f(x_max) - _f(x_min)
@@ -250,6 +283,8 @@ def l1_penalty_mean(weights: Any, l1: float = 0.01) -> float:
     return float(l1 * sum(np.mean(np.abs(w)) for w in _arrays(weights)))
 
 
+@_stated(r"\\t?frac\{1\}\{2\}\s*\\lambda", r"\\frac\{\\lambda(_2)?\}\{2\}",
+         r"0\.5\s*\*\s*l2", example=r"$\tfrac{1}{2}\lambda_2 \sum_j w_j^2$")
 def l2_penalty_with_half(weights: Any, l2: float = 0.01) -> float:
     return float(0.5 * l2 * sum(np.sum(w**2) for w in _arrays(weights)))
 
@@ -270,6 +305,8 @@ def l1_l2_penalty_with_half(weights: Any, l1: float = 0.0, l2: float = 0.0) -> f
                  + 0.5 * l2 * sum(np.sum(w**2) for w in ws))
 
 
+@_stated(r"\(1\s*-\s*\\alpha\s*\\lambda_\{?2", r"l1\s*\*\s*np\.sign\(w\)\s*\+\s*l2\s*\*\s*w",
+         example=r"$w \leftarrow (1 - \alpha\lambda_2)\,w$")
 def l1_l2_grad_without_2(w: Any, l1: float = 0.0, l2: float = 0.0) -> np.ndarray:
     w = _f(w)
     return l1 * np.sign(w) + l2 * w
@@ -335,6 +372,7 @@ def dropout_forward_rate_as_keep_prob(x: Any, rate: float, training: bool = True
     return _keep_prob_dropout(x, rate, training, rng, mask, divide_by_rate=True)
 
 
+@_stated(r"random\([^)]*\)\s*<\s*rate", example="mask = rng.random(x.shape) < rate")
 def dropout_forward_mask_flipped(x: Any, rate: float, training: bool = True,
                                  rng: Any = None, mask: Any = None) -> tuple:
     """The mask drawn as ``rng.random(shape) < rate``: keeps with probability ``rate``."""
@@ -441,6 +479,7 @@ def rmsprop_momentum_ignored(w: Any, g: Any, state: State, learning_rate: float 
     return _rmsprop(w, g, state, learning_rate, rho, 0.0, epsilon, centered, True)
 
 
+@_stated(r"\$?a\$?\s*는\s*\**0\**\s*에서 시작", example="($a$ 는 0에서 시작)")
 def adagrad_accumulator_from_zero(w: Any, g: Any, state: State, learning_rate: float = 0.001,
                                   initial_accumulator_value: float = 0.1,
                                   epsilon: float = 1e-7) -> tuple:
@@ -502,6 +541,8 @@ def adam_without_bias_correction(w: Any, g: Any, state: State, learning_rate: fl
                  "no_bias_correction")
 
 
+@_stated(r"\\sqrt\{\s*\\hat\s*\{?v\}?\s*\}\s*\+\s*\\epsilon",
+         example=r"$\hat m / (\sqrt{\hat v} + \epsilon)$")
 def adam_textbook_epsilon(w: Any, g: Any, state: State, learning_rate: float = 0.001,
                           beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                           amsgrad: bool = False) -> tuple:
@@ -552,6 +593,7 @@ def inverse_time_decay_off_by_one(learning_rate: float, decay: float, iterations
     return float(learning_rate / (1 + decay * (iterations + 1)))
 
 
+@_stated(r"\(1\s*-\s*(d|decay)\)\s*(\^|\*\*)", example="lr * (1 - decay) ** t")
 def inverse_time_decay_exponential(learning_rate: float, decay: float, iterations: int) -> float:
     """``lr * (1 - decay)**iterations``: an exponential schedule, not Keras 2's decay=."""
     return float(learning_rate * (1 - decay) ** iterations)
@@ -592,9 +634,17 @@ def _bn_model(variant: str) -> Callable[..., tuple]:
     return forward
 
 
-batchnorm_forward_unbiased_variance = _bn_model("unbiased")
-batchnorm_forward_epsilon_outside_sqrt = _bn_model("eps_outside")
-batchnorm_forward_swapped_momentum = _bn_model("swapped_momentum")
+batchnorm_forward_unbiased_variance = _stated(
+    r"\\frac\{1\}\{m\s*-\s*1\}", r"var\([^)]*ddof\s*=\s*1",
+    example=r"$\sigma_B^2 = \frac{1}{m-1}\sum_i (x_i - \mu_B)^2$")(_bn_model("unbiased"))
+batchnorm_forward_epsilon_outside_sqrt = _stated(
+    r"\\sqrt\{\\sigma_B\^2\}\s*\+\s*\\epsilon",
+    example=r"$\hat{x}_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2} + \epsilon}$")(
+        _bn_model("eps_outside"))
+batchnorm_forward_swapped_momentum = _stated(
+    r"\(1\s*-\s*\\text\{momentum\}\)\s*\\cdot\s*\\text\{running\}",
+    example=r"$\text{running} \leftarrow (1 - \text{momentum})\cdot\text{running}$")(
+        _bn_model("swapped_momentum"))
 batchnorm_forward_unbiased_running_variance = _bn_model("unbiased_running")
 batchnorm_forward_batch_stats_at_inference = _bn_model("batch_stats_at_inference")
 
@@ -609,6 +659,73 @@ def batchnorm_backward_without_stat_terms(x: Any, gamma: Any, epsilon: float,
     inv_std = 1 / np.sqrt(x.var(axis=axes) + epsilon)
     x_hat = (x - x.mean(axis=axes)) * inv_std
     return (_f(gamma) * inv_std * dout, (dout * x_hat).sum(axis=axes), dout.sum(axis=axes))
+
+
+# ---------------------------------------------------------------------------------------
+# mnist_classifier
+# ---------------------------------------------------------------------------------------
+
+
+def _one_hot(labels: Any, num_classes: int) -> np.ndarray:
+    return np.eye(int(num_classes), dtype=np.float32)[np.asarray(labels, dtype=np.int64)]
+
+
+@_stated(r"reshape\(.*\)\.astype\([^)]*\)\s*$",
+         example="x = images.reshape(len(images), -1).astype(np.float32)")
+def preprocess_not_scaled(images: Any, labels: Any, num_classes: int = 10,
+                          max_value: float = 255.0) -> tuple:
+    """Pixels left in [0, max_value]: inputs hundreds of times larger than the [0, 1] the
+    lecture's network (and its learning rate) is made for."""
+    x = np.asarray(images).reshape(len(images), -1).astype(np.float32)
+    return x, _one_hot(labels, num_classes)
+
+
+@_stated(r"return\s+x\s*,\s*labels\b", example="return x, labels")
+def preprocess_labels_not_one_hot(images: Any, labels: Any, num_classes: int = 10,
+                                  max_value: float = 255.0) -> tuple:
+    """Integer labels kept as they are: categorical_crossentropy needs one-hot rows."""
+    x = np.asarray(images).reshape(len(images), -1).astype(np.float32) / np.float32(max_value)
+    return x, np.asarray(labels).astype(np.float32)
+
+
+# build_model's mistakes act on the network as the grader summarises it
+# (``suites/keras_models.py``): (layer lines, compile settings) -> the same, built wrong.
+Network = tuple[list[str], dict[str, Any]]
+
+
+def _output_activation(network: Network, activation: str) -> Network:
+    layers, compiled = network
+    *hidden, last = layers
+    return [*hidden, last.replace("activation='softmax'", f"activation={activation!r}")], compiled
+
+
+@_stated(r"Dense\(\s*(10|num_classes)\s*,\s*activation\s*=\s*['\"](sigmoid|relu)['\"]",
+         example="keras.layers.Dense(10, activation='sigmoid')")
+def build_model_sigmoid_output(network: Network) -> Network:
+    """Ten independent sigmoids instead of one softmax: the outputs do not sum to 1."""
+    return _output_activation(network, "sigmoid")
+
+
+def build_model_linear_output(network: Network) -> Network:
+    """No output activation: categorical_crossentropy then reads scores as probabilities."""
+    return _output_activation(network, "linear")
+
+
+@_stated(r"loss\s*=\s*['\"]softmax['\"]",
+         example="model.compile(loss='softmax', optimizer=adam)")
+def build_model_loss_softmax(network: Network) -> Network:
+    """The deck's loss='softmax': softmax is the output activation, not a loss."""
+    layers, compiled = network
+    return layers, {**compiled, "loss": "softmax"}
+
+
+@_stated(r"loss\s*=\s*['\"]sparse_categorical_crossentropy['\"]",
+         example="loss='sparse_categorical_crossentropy'")
+def build_model_sparse_loss(network: Network) -> Network:
+    """sparse_categorical_crossentropy expects integer labels; preprocess makes one-hot
+    rows, which need categorical_crossentropy."""
+    layers, compiled = network
+    return layers, {**compiled, "loss": "sparse_categorical_crossentropy"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -722,7 +839,26 @@ MISTAKES: dict[str, dict[str, Callable[..., Any]]] = {
         "the running variance updated with the unbiased variance (PyTorch's rule)":
             batchnorm_forward_unbiased_running_variance,
         "batch statistics used at inference": batchnorm_forward_batch_stats_at_inference},
+    "preprocess": {"pixels not divided by max_value (inputs must be in [0, 1])":
+                   preprocess_not_scaled,
+                   "labels not one-hot encoded (use keras.utils.to_categorical)":
+                   preprocess_labels_not_one_hot},
+    "build_model": {"a sigmoid output layer instead of softmax": build_model_sigmoid_output,
+                    "no activation on the output layer (it must be softmax)":
+                    build_model_linear_output,
+                    "the deck's loss='softmax' (softmax is the output activation; the loss "
+                    "is categorical_crossentropy)": build_model_loss_softmax,
+                    "sparse_categorical_crossentropy with one-hot labels (use "
+                    "categorical_crossentropy)": build_model_sparse_loss},
 }
+
+
+def wording() -> dict[tuple[str, str], Wording]:
+    """(contract function, description) -> how a text would state it, for every mistake
+    whose model declares it."""
+    return {(function, description): model.wording
+            for function, models in MISTAKES.items()
+            for description, model in models.items() if hasattr(model, "wording")}
 
 
 def for_function(name: str) -> dict[str, Callable[..., Any]]:

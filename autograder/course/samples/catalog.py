@@ -12,10 +12,12 @@ the ``# BEGIN/END SOLUTION`` marker lines dropped, as a student's filled-in stub
 look), plus ``reference`` (unchanged solutions), ``stubs`` (the untouched ``assignments/``),
 a submission missing a module and one with a syntax error in a module.
 
-Grading ``mnist_classifier`` starts TensorFlow on both sides and trains a network (~15 s),
-so only the samples about it (``reference``, ``stubs`` and its own mistakes) carry that
-file; every other sample leaves it out (``left_out``) and loses its points as not
-submitted, which ``expected_failing`` includes.
+Every sample hands in every module, as a real student does: a sample about a numpy
+module carries the reference ``mnist_classifier`` (so a class view shows each function's
+real pass rate), and the MNIST mistakes carry the reference numpy modules. Grading
+``mnist_classifier`` starts TensorFlow on both sides and trains a network, so it dominates
+the time ``dltips demo`` takes. Only the special samples (a missing module, a syntax
+error) leave the Keras module out (``left_out``), as it has nothing to say about them.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 from autograder.course.contract import CONTRACT, MODULE_PROFILES, MODULES, REPO_ROOT
 
 MARKERS = ("# BEGIN SOLUTION", "# END SOLUTION")
-# Modules whose grading is slow (their own worker profile): only in the samples about them.
+# Modules whose grading is slow (their own worker profile): the special samples leave them out.
 HEAVY_MODULES: tuple[str, ...] = tuple(m for m in MODULES if m in MODULE_PROFILES)
 
 
@@ -55,16 +57,10 @@ def _all(module: str) -> frozenset[str]:
     return frozenset(f"{module}.{f}" for f in CONTRACT[module])
 
 
-def _heavy_left_out(module: str | None) -> tuple[str, ...]:
-    return tuple(m for m in HEAVY_MODULES if m != module)
-
-
 def _mistake(name: str, module: str, function: str, description: str, old: str, new: str,
              *also_failing: str) -> Sample:
-    left_out = _heavy_left_out(module)
-    failing = frozenset({f"{module}.{function}", *(f"{module}.{f}" for f in also_failing),
-                         *(f for m in left_out for f in _all(m))})
-    return Sample(name, "mistake", description, failing, module, function, old, new, left_out)
+    failing = frozenset({f"{module}.{function}", *(f"{module}.{f}" for f in also_failing)})
+    return Sample(name, "mistake", description, failing, module, function, old, new)
 
 
 MISTAKES: tuple[Sample, ...] = (
@@ -235,6 +231,24 @@ MISTAKES: tuple[Sample, ...] = (
         "the deck's loss='softmax' (not a loss: fit fails, so the accuracy test fails too)",
         'loss="categorical_crossentropy", metrics=["accuracy"])',
         'loss="softmax", metrics=["accuracy"])',
+        "train_model"),
+    _mistake(
+        "mnist_not_scaled", "mnist_classifier", "preprocess",
+        "pixels not divided by max_value (the inputs stay in [0, 255])",
+        "x = images.reshape(len(images), -1).astype(np.float32) / np.float32(max_value)",
+        "x = images.reshape(len(images), -1).astype(np.float32)"),
+    _mistake(
+        "mnist_labels_not_one_hot", "mnist_classifier", "preprocess",
+        "integer labels returned as they are instead of one-hot rows",
+        "    y = keras.utils.to_categorical(labels, num_classes).astype(np.float32)\n"
+        "    return x, y.reshape(len(labels), num_classes)\n",
+        "    return x, labels.astype(np.float32)\n"),
+    _mistake(
+        "mnist_sparse_loss", "mnist_classifier", "build_model",
+        "sparse_categorical_crossentropy although preprocess makes one-hot labels (fit "
+        "fails, so the accuracy test fails too)",
+        'loss="categorical_crossentropy", metrics=["accuracy"])',
+        'loss="sparse_categorical_crossentropy", metrics=["accuracy"])',
         "train_model"),
     _mistake(
         "confusion_matrix_transposed", "mnist_classifier", "confusion_matrix",

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder.course import mistakes
 from autograder.course.suites import as_array, keras_models, unpack
 from autograder.grading.testing import check_close, check_equal, check_raises
 
@@ -130,13 +131,19 @@ def test_preprocess(student, reference):
         want_x, want_y = reference.preprocess(images, labels, **kwargs)
         check_equal(f"{label}: dtype of x", str(np.asarray(x).dtype), "float32")
         check_equal(f"{label}: dtype of y", str(np.asarray(y).dtype), "float32")
-        unscaled = images.reshape(len(images), -1).astype(np.float32)
         check_close(f"{label}: x", x, want_x, rtol=1e-6, atol=0,
-                    mistakes={"pixels not divided by max_value": unscaled})
-        check_close(f"{label}: y (one-hot labels)", y, want_y, rtol=0, atol=0)
+                    mistakes=_preprocess_mistakes(images, labels, kwargs, part=0))
+        check_close(f"{label}: y (one-hot labels)", y, want_y, rtol=0, atol=0,
+                    mistakes=_preprocess_mistakes(images, labels, kwargs, part=1))
     images, labels = cases[0][0]
     check_raises("ValueError", student.preprocess, images, np.full(6, 10))
     check_raises("ValueError", student.preprocess, images, labels[:4])
+
+
+def _preprocess_mistakes(images: np.ndarray, labels: np.ndarray, kwargs: dict[str, Any],
+                         part: int) -> Any:
+    """The catalogued preprocess mistakes' x (part 0) or y (part 1) for these inputs."""
+    return mistakes.values("preprocess", lambda model: model(images, labels, **kwargs)[part])
 
 
 # ----- the network ---------------------------------------------------------------------
@@ -146,18 +153,31 @@ def _check_same_network(label: str, got: keras_models.ReturnedModel,
     keras_models.check_allowed(got.config, label)
     got_layers = keras_models.layer_summary(got.config, label)
     want_layers = keras_models.layer_summary(want.config, label)
-    for i, (g, w) in enumerate(zip(got_layers, want_layers, strict=False)):
-        if g != w:
-            raise AssertionError(f"`{label}`: layer {i} should be {w}, got {g}")
-    check_equal(f"{label}: number of layers", len(got_layers), len(want_layers))
     got_compile = keras_models.compile_summary(got.config)
     want_compile = keras_models.compile_summary(want.config)
-    for key in ("optimizer", "loss", "metrics"):
-        check_equal(f"{label}: compiled {key}", got_compile[key], want_compile[key])
+    hint = _network_mistake((got_layers, got_compile), (want_layers, want_compile))
+    try:
+        for i, (g, w) in enumerate(zip(got_layers, want_layers, strict=False)):
+            if g != w:
+                raise AssertionError(f"`{label}`: layer {i} should be {w}, got {g}")
+        check_equal(f"{label}: number of layers", len(got_layers), len(want_layers))
+        for key in ("optimizer", "loss", "metrics"):
+            check_equal(f"{label}: compiled {key}", got_compile[key], want_compile[key])
+    except AssertionError as error:
+        raise AssertionError(f"{error}{hint}") from None
     check_close(f"{label}: Adam's learning_rate", got_compile["learning_rate"],
                 want_compile["learning_rate"], rtol=1e-6)
     check_equal(f"{label}: weight shapes", [w.shape for w in got.weights],
                 [w.shape for w in want.weights])
+
+
+def _network_mistake(got: mistakes.Network, want: mistakes.Network) -> str:
+    """A hint naming the catalogued build_model mistake the network matches, if any."""
+    for description, model in mistakes.for_function("build_model").items():
+        layers, compiled = model((list(want[0]), dict(want[1])))
+        if layers == got[0] and all(compiled[k] == got[1][k] for k in ("loss", "optimizer")):
+            return f"\nHint: this matches {description}."
+    return ""
 
 
 def _reference_model(reference, *args: Any, **kwargs: Any) -> keras_models.ReturnedModel:
