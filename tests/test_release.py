@@ -10,7 +10,8 @@ import pytest
 
 from autograder.course import solution_source
 from autograder.course.contract import CONTRACT, MODULES, REPO_ROOT
-from autograder.delivery import release
+from autograder.course.suites.hidden import MODULE_POINTS
+from autograder.delivery import release, student_notebooks
 
 
 def _solution_regions(module: str) -> list[str]:
@@ -154,7 +155,21 @@ def test_student_release_checks_work_without_the_instructor_files(tmp_path):
     done = subprocess.run([sys.executable, "-m", "autograder.cli", "check", "dropout"],
                           cwd=out, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr  # the stubs fail their checks
-    assert "NotImplementedError" in done.stdout and "0 /" in done.stdout
+    assert "NotImplementedError" in done.stdout
+    # The points that count (the hidden suite's), though the release has no hidden suite.
+    assert f"dltips check: 0 / {MODULE_POINTS['dropout']:g} points" in done.stdout
     demo = subprocess.run([sys.executable, "-m", "autograder.cli", "demo"], cwd=out, env=env,
                           capture_output=True, text=True, timeout=300)
     assert demo.returncode == 2 and "student release" in demo.stderr
+
+
+def test_student_readme_names_every_notebook_and_the_points(tmp_path):
+    out = release.build_student_release(tmp_path / "student")
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    notebooks = student_notebooks.source_notebooks()
+    assert len(notebooks) == 7
+    for source in notebooks:
+        assert f"`{source.name}`" in readme and (out / "assignments" / source.name).is_file()
+    for module, points in MODULE_POINTS.items():
+        assert f"| `{module}` | {points:g} |" in readme
+    assert f"**{sum(MODULE_POINTS.values()):g} + 8**" in readme

@@ -90,13 +90,19 @@ and `mnist_classifier`, the lecture's MNIST digit classifier in Keras 3.
    `raise NotImplementedError(...)` line with your code.
 3. Run the visible checks: `dltips check` (all modules) or `dltips check optimizers`.
    Each row shows the points, what failed, by how much, and a hint.
-4. Follow the lecture in the Korean teaching notebooks beside the modules
-   (`jupyter lab assignments/`, from `00_recap.ipynb` to `05_batch_normalization.ipynb`;
-   without Jupyter, install it once with `python3 -m pip install jupyterlab`):
-   their examples and figures run your own functions, their grade cells run the same
+4. Follow the lecture in the {count} Korean teaching notebooks beside the modules
+   (`jupyter lab assignments/`; without Jupyter, install it once with
+   `python3 -m pip install jupyterlab`), in this order:
+{notebook_list}
+   Their examples and figures run your own functions, their grade cells run the same
    visible checks, and their written-answer cells take your answers. After editing a
    module, re-run the notebook from its first code cell.
 5. Submit the files in `assignments/` as your instructor says (nbgrader or Gradescope).
+
+Points: one scale everywhere. A function is worth the same points in `dltips check`, in a
+notebook's grade cell and in the final grade:
+
+{points_table}
 
 The hidden tests check only what the docstrings state, on more inputs and edge cases than
 the visible checks, so a function that follows its docstring gets full marks.
@@ -104,6 +110,32 @@ the visible checks, so a function that follows its docstring gets full marks.
 Also: `dltips examples --out figures/` trains the lecture's examples and draws their figures
 (with your own modules), and `dltips predict my_digit.png` recognises a digit you wrote.
 """
+
+
+def student_readme(root: Path = REPO_ROOT) -> str:
+    """The student release's README: the notebooks and the points as they are now."""
+    import nbformat
+
+    from autograder.course.points import module_points
+    from autograder.delivery.student_notebooks import source_notebooks
+
+    notebooks = source_notebooks(root)
+    written = [cell.metadata["nbgrader"]["points"] for source in notebooks
+               for cell in nbformat.read(source, as_version=4).cells
+               if cell.metadata.get("nbgrader", {}).get("solution")
+               and cell.cell_type == "markdown"]
+    automatic = module_points()
+    rows = ["| module | points |", "|---|---:|",
+            *(f"| `{module}` | {value:g} |" for module, value in automatic.items()),
+            f"| written answers in the notebooks (graded by hand) | {len(written)} x "
+            f"{max(written, default=0):g} |",
+            f"| **total** | **{sum(automatic.values()):g} + {sum(written):g}** |"]
+    return STUDENT_README.format(
+        count=len(notebooks),
+        notebook_list="\n".join(f"   - `{source.name}`" for source in notebooks),
+        points_table="\n".join(rows))
+
+
 _PRIVATE_ENGINE_PARTS = ("course/suites/hidden", "course/suites/public/generate.py",
                          "course/references", "course/samples", "course/mistakes.py")
 
@@ -127,7 +159,7 @@ def build_student_release(out: Path, root: Path = REPO_ROOT) -> Path:
     # The lecture examples' datasets (dltips examples reads them from here).
     shutil.copytree(root / "source_data", out / "source_data",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    (out / "README.md").write_text(STUDENT_README, encoding="utf-8")
+    (out / "README.md").write_text(student_readme(root), encoding="utf-8")
     (out / "pyproject.toml").write_text(_student_pyproject(root), encoding="utf-8")
     return out
 
