@@ -24,7 +24,8 @@ COUNTS = {6: "six", 7: "seven", 8: "eight", 9: "nine"}
 def _written_points() -> float:
     return sum(cell.metadata["nbgrader"]["points"] for source in NOTEBOOKS
                for cell in nbformat.read(source, as_version=4).cells
-               if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"))
+               if cell.cell_type == "markdown"
+               and cell.metadata.get("nbgrader", {}).get("solution"))
 
 
 def test_the_notebooks_are_counted_and_named():
