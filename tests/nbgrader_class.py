@@ -5,9 +5,9 @@ course's ``release/<assignment>/`` (the student notebooks, data and stubs).
 - ``reference``: the reference solutions (marker lines dropped, as a filled-in stub).
 - ``stubs``: the release as handed out.
 - two realistic mistakes from the sample catalogue (``MISTAKES``): the reference with the
-  sample's one replacement. Unlike the catalogue's samples, which leave the slow Keras module
-  out (``Sample.left_out``), they hand in every module, as a real student does; so they lose
-  points only on ``expected_failing(student)``.
+  sample's one replacement; like the catalogue's samples they hand in every module (the
+  reference ``mnist_classifier`` included), as a real student does, so they lose points
+  only on ``expected_failing(student)``.
 - ``hostile``: the reference, except that ``dropout.dropout_forward`` writes into every
   neighbour's folders and then ``os._exit``s; its module also writes a marker file when
   imported (it must never be imported outside the sandbox); its notebooks carry an added
