@@ -137,12 +137,16 @@ def test_a_stub_prints_one_friendly_line(tmp_path, monkeypatch, capfd, sandboxed
     assert err == ""
 
 
-def test_other_errors_raise_in_direct_mode_and_print_one_line_under_autograde(
-        tmp_path, monkeypatch, capfd):
+def test_other_errors_show_their_traceback_without_raising(tmp_path, monkeypatch, capfd):
+    """A bug in student code ends its cell with the traceback (direct mode) or one line
+    (autograde), and never raises: Run All goes on to the next figures."""
     folder = _folder(tmp_path, losses=PROBE_LOSSES)
     nb = notebook.setup_notebook("losses", folder=folder)
-    with pytest.raises(ValueError, match="a bug"), notebook.friendly_errors():
+    with notebook.friendly_errors():
         nb.losses.softmax(np.zeros(3))
+    out, _ = capfd.readouterr()
+    assert "Traceback" in out and "ValueError: a bug" in out
+    assert "이 셀을 끝까지 실행하지 못했습니다: ValueError: a bug" in out
     _autograde(monkeypatch)
     nb = notebook.setup_notebook("losses", folder=folder)
     with notebook.friendly_errors():

@@ -348,8 +348,10 @@ def friendly_errors() -> Iterator[None]:
 
     - NotImplementedError (a stub): prints ``<function>를 먼저 구현하세요: <hint>``.
     - StudentCodeError (the module did not load, a sandboxed call failed): prints its reason.
-    - any other exception: re-raised in direct mode (the traceback helps debugging); one
-      printed line under autograde, where nothing may raise and warnings are silenced.
+    - any other exception (a bug in the student's code): in direct mode its traceback is
+      shown (it helps debugging) and the cell ends there without raising, so "Run All"
+      goes on to the next figures; one printed line under autograde, where nothing may
+      raise and warnings are silenced.
     Figures left half-drawn by a failure are closed, so no broken plot is shown.
     """
     quiet = _silenced() if under_autograde() else contextlib.nullcontext()
@@ -365,8 +367,25 @@ def friendly_errors() -> Iterator[None]:
     except Exception as error:
         _close_figures()
         if not under_autograde():
-            raise
+            _show_traceback()
         print(f"⚠ 이 셀을 끝까지 실행하지 못했습니다: {type(error).__name__}: {error}")
+
+
+def _show_traceback() -> None:
+    """The current exception's traceback as Jupyter shows an error, without failing the
+    cell (IPython's own display); plain text on stdout outside IPython."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    if shell is not None:
+        shell.showtraceback()
+    else:
+        import traceback
+
+        traceback.print_exc(file=sys.stdout)
 
 
 def todo_line(error: NotImplementedError) -> str:
