@@ -23,7 +23,7 @@ import nbformat
 
 _FENCE = re.compile(r"```.*?```", re.S)
 _INLINE = re.compile(r"`[^`\n]*`")
-_POWER = re.compile(r"10\^\{?([-−]?\d+)\}?")
+_POWER = re.compile(r"(?:(\d+(?:\.\d+)?)\s*[·×]\s*)?10\^\{?([-−]?\d+)\}?")
 _NUMBER = re.compile(r"(?<![\w.^{])[-−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.]\d)")
 _UNIT = re.compile(r"\s*(번|배|스텝|step|epoch|에포크|batch|초|%|장|개)")
 _LITERAL = re.compile(r"(?<![\w.])\d[\d_]*(?:\.\d+)?(?:e[-+]?\d+)?")
@@ -101,7 +101,7 @@ CLAIMS: dict[tuple[str, str, str], Printed | Value | Given] = {
     ("02_normalization", "norm-md-14", "1e-8"): Printed(),
     ("02_normalization", "norm-answer-normalization", "1e8"): Printed(),
     ("02_normalization", "norm-answer-normalization", "1e-8"): Printed(),
-    ("02_normalization", "norm-answer-normalization", "1.75"): Printed(),
+    ("02_normalization", "norm-answer-normalization", "1.75e8"): Printed(),
     ("02_normalization", "norm-answer-normalization", "2.44"): Printed(),
     ("02_normalization", "norm-answer-normalization", "19.3"): Printed(),
     ("03_overfitting", "overfit-md-07", "85"): Value(lambda: _csv_rows("linear_regression_3f.csv")
@@ -153,9 +153,10 @@ def prose(source: str) -> str:
 
 def numbers(source: str) -> list[tuple[str, bool]]:
     """(number as written, followed by a unit) in a markdown cell's prose and formulas;
-    ``10^{-8}`` is read as ``1e-8``."""
+    ``10^{-8}`` is read as ``1e-8``, ``1.75·10^8`` as ``1.75e8``."""
     text = prose(source)
-    found = [(f"1e{m.group(1).replace('−', '-')}", False) for m in _POWER.finditer(text)]
+    found = [(f"{m.group(1) or 1}e{m.group(2).replace('−', '-')}", False)
+             for m in _POWER.finditer(text)]
     text = _POWER.sub(" ", text)
     for match in _NUMBER.finditer(text):
         found.append((match.group(), bool(_UNIT.match(text, match.end()))))

@@ -129,7 +129,7 @@ def test_the_number_check_would_have_caught_the_old_alpha_10_text():
            "condition number ≈ 2·10^8")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(old)])
     notebook.cells[0].id = "old"
-    assert notebook_claims.unchecked_claims("01_learning_rate", notebook) == [("old", "1e8")]
+    assert notebook_claims.unchecked_claims("01_learning_rate", notebook) == [("old", "2e8")]
 
 
 # ---------------------------------------------------------------------------------------
