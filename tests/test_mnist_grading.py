@@ -120,8 +120,8 @@ def train_model(model, x, y, epochs=5, batch_size=128, validation_split=0.1):
 
 
 def test_a_lying_submission_earns_nothing_for_its_lies(tmp_path):
-    """Forged configs are refused before Keras sees them, a forged History's accuracy is
-    ignored (the grader measures the returned model), unchanged weights are noticed."""
+    """Forged configs are refused as data, a forged History's accuracy is ignored (the
+    grader measures the returned model), an untrained model's loss is measured unchanged."""
     liar = tmp_path / "liar"
     liar.mkdir()
     (liar / "mnist_classifier.py").write_text(textwrap.dedent(LIAR))
@@ -130,8 +130,8 @@ def test_a_lying_submission_earns_nothing_for_its_lies(tmp_path):
     architecture = outcome["test_build_model_is_the_lecture_network"]
     assert architecture["status"] == "failed" and "does not accept" in architecture["output"]
     accuracy = outcome["test_lecture_network_accuracy_on_digits"]
-    assert accuracy["status"] == "failed" and "measured by the grader" in accuracy["output"]
-    assert "unchanged" in outcome["test_train_model"]["output"]
+    assert accuracy["status"] == "failed" and "layer 2 should be Dropout" in accuracy["output"]
+    assert "did not fall" in outcome["test_train_model"]["output"]
     assert not (REPO_ROOT / "pwned").exists() and not Path("pwned").exists()
     assert results["score"] == 0.0, json.dumps(results["tests"], indent=1)[:2000]
 

@@ -115,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--submission and --results are required (or --job -)")
     limit_own_memory(args.runner_memory_mb or runner_memory_mb(tuple(args.modules or ())))
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # The suites never import TensorFlow here (Keras models are judged in numpy); should a
+    # library pull it in anyway, it starts one thread per pool, not one per core.
+    os.environ.update({"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+                       "TF_CPP_MIN_LOG_LEVEL": "3"})
     # Only our plugin: third-party ones (hypothesis, xdist...) cost seconds at start-up and
     # have no business in a grading run.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

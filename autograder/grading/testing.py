@@ -22,9 +22,10 @@ import pytest
 
 from autograder.course.contract import MAY_MODIFY
 from autograder.sandbox.session import CallOutcome, StudentError, StudentSession
-from autograder.sandbox.worker.protocol import ModelData, RandomSeed
+from autograder.sandbox.worker.protocol import KERAS_CALL_SEED, ModelData, RandomSeed
 
 __all__ = [
+    "KERAS_CALL_SEED",
     "ModelData",
     "RandomSeed",
     "StudentCallFailed",

@@ -6,6 +6,9 @@ only the standard library, numpy and, lazily, Keras.
 
 - Arguments: a ``ModelData`` (config JSON + weights) the grader sent becomes a compiled
   Keras model before the student's function sees it.
+- Seeds: every call starts from ``seed_call(KERAS_CALL_SEED)`` (``protocol.py``), before
+  the models it is sent are rebuilt: Python's, numpy's and TensorFlow's generators seeded
+  and TensorFlow's ops deterministic, so a call trains the same way each time it is made.
 - Results: a Keras model, or the History ``fit`` returns, becomes plain data the protocol
   can carry (a model: ``{"keras_model": {"class", "config", "weights"}}``; a History:
   ``{"keras_history": {"history", "params", "model"}}``). Everything else is left as it is.
@@ -22,6 +25,25 @@ from typing import Any
 import numpy as np
 
 MAX_DEPTH = 16
+_deterministic = False
+
+
+def seed_call(seed: int) -> None:
+    """Seed Python, numpy and TensorFlow, and make TensorFlow's ops deterministic.
+
+    The order matters and ``autograder/course/references/mnist_runs.py`` repeats it: seed,
+    then rebuild the sent models (a Dropout layer draws its own seed when it is built),
+    then the call.
+    """
+    global _deterministic
+    import keras
+
+    if not _deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+        _deterministic = True
+    keras.utils.set_random_seed(seed)
 
 
 def import_value(value: Any, model_data: type, depth: int = 0) -> Any:
