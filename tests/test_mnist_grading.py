@@ -150,3 +150,44 @@ def test_profiles_are_declared_once_per_module():
     assert profiles.missing_distributions(KERAS) == []
     absent = profiles.WorkerProfile("x", packages=("keras", "no-such-distribution-dltips"))
     assert profiles.missing_distributions(absent) == ["no-such-distribution-dltips"]
+
+
+# Trains from a shuffled copy of its data, shuffled with numpy's global generator: what it
+# returns, and the grader's message about it, depend on that generator's state. The
+# worker seeds every call, so the message is the same at every grading.
+SHUFFLER = '''
+
+def train_model(model, x, y, epochs=5, batch_size=128, validation_split=0.1):
+    order = np.random.permutation(len(x))
+    return model.fit(np.asarray(x)[order], np.asarray(y)[order], epochs=epochs,
+                     batch_size=batch_size, validation_split=validation_split, verbose=0)
+'''
+
+
+def _without_timings(value):
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items()
+                if k not in ("execution_time", "duration")}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+def test_grading_the_same_complete_submission_three_times_gives_identical_results(tmp_path):
+    """Issue 15: every module of the unit, the mnist one training from randomly shuffled
+    data; three gradings in a row give the same results.json apart from timings."""
+    from autograder.course.contract import MODULES
+
+    submission = tmp_path / "complete"
+    submission.mkdir()
+    for module in MODULES:
+        source = (REPO_ROOT / "solutions" / f"{module}.py").read_text(encoding="utf-8")
+        extra = textwrap.dedent(SHUFFLER) if module == "mnist_classifier" else ""
+        (submission / f"{module}.py").write_text(source + extra)
+    runs = [_without_timings(grade_submission(submission, GradeOptions()).results)
+            for _ in range(3)]
+    outcome = {t["extra_data"]["nodeid"].split("::")[-1]: t for t in runs[0]["tests"]}
+    shuffled = outcome["test_train_model"]
+    assert shuffled["status"] == "failed" and "not what model.fit gives" in shuffled["output"]
+    assert runs[0]["score"] == pytest.approx(sum(t["max_score"] for t in runs[0]["tests"]) - 6)
+    assert runs[1] == runs[0] and runs[2] == runs[0]

@@ -560,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
     close_other_fds((args.rfd, args.wfd))
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(line_buffering=True, errors="backslashreplace")
+    if bridge is not None:
+        bridge.preload()  # before any student code, under the limits and the dropped uid
     root = os.getcwd()
     # Let student modules import each other ("from losses import ..."), but after the
     # standard library and numpy so a student file can never shadow those.
