@@ -36,7 +36,8 @@ def preload() -> None:
     start-up pass while the grader is busy elsewhere, and the student's own ``import
     keras`` finds it loaded. TensorFlow's C++ start-up lines (time-stamped, with the pid)
     ignore TF_CPP_MIN_LOG_LEVEL; sent to /dev/null here, they never reach the output the
-    student sees, which then stays the same from one grading to the next.
+    student sees, and neither do its Python warnings, which name memory addresses: that
+    output then stays the same from one grading to the next.
     """
     global _deterministic
     saved = os.dup(2)
@@ -47,6 +48,8 @@ def preload() -> None:
             import tensorflow as tf
 
             tf.config.experimental.enable_op_determinism()
+            # Its Python warnings (retracing...) name memory addresses: errors only.
+            tf.get_logger().setLevel("ERROR")
             _deterministic = True
     finally:
         os.dup2(saved, 2)
