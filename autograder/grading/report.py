@@ -142,6 +142,7 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
         "tests": tests,
         "extra_data": {
             "modules_found": staged.modules,
+            "source": str(Path(staged.source).absolute()),  # read by dltips report
             "isolation": raw.get("isolation"),
             "isolation_note": raw.get("isolation_note", ""),
             "isolation_program": raw.get("isolation_program", ""),
@@ -168,7 +169,7 @@ def _gradescope_test(number: int, record: dict, visibility: str) -> dict:
         "visibility": visibility,
         "tags": [module, *functions],
         "extra_data": {"kind": record["kind"], "nodeid": record["nodeid"],
-                       "duration": record["duration"]},
+                       "duration": record["duration"], "mistake": record.get("mistake")},
     }
 
 

@@ -1,0 +1,231 @@
+"""Pairs of submissions whose code is unusually similar, found with ``copydetect``.
+
+copydetect tokenizes each submission with Pygments, replaces every identifier by one
+letter (so renaming variables changes nothing), fingerprints it by winnowing k-grams
+(Schleimer, Wilkerson and Aiken, SIGMOD 2003: the order of functions does not matter), and
+drops every fingerprint of the *boilerplate* it is given. Here the boilerplate is the
+stubs handed out (``assignments/``) and the reference solutions (``solutions/``): code
+every submission starts from, and code every correct answer is bound to share with the
+reference. Docstrings and comments are removed before fingerprinting (``ast``), and each
+pair's score is the share of a submission's remaining fingerprinted code found in the
+other (copydetect's similarity), the larger of the two.
+
+Fingerprinting, Pygments' lexing, is the cost; it runs in ``jobs`` forked processes.
+Forked, not spawned: copydetect hashes k-grams with Python's ``hash``, whose seed a forked
+child shares with its parent, so every fingerprint is comparable. Pairs are first screened
+by the count of shared fingerprints (a set intersection), and only candidates are scored
+in full.
+
+The result is shown to the instructor; it never changes a grade.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import multiprocessing
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from autograder.course.contract import MODULES, REPO_ROOT
+from autograder.grading.staging import StagingError, stage
+
+MAX_MODULE_CHARS = 200_000   # more is not hand-written: compared up to here
+MIN_CODE_TOKENS = 150        # fingerprinted tokens a submission needs to be compared at all
+
+
+@dataclass(frozen=True)
+class Settings:
+    threshold: float = 0.6   # flag a pair when one side has this share of its code in the other
+    min_overlap: int = 150   # ... and at least this many shared tokens (after filtering)
+    k: int = 25              # copydetect's noise threshold (its default)
+    window: int = 1          # winnowing window (copydetect's default: every k-gram)
+
+
+@dataclass(frozen=True)
+class Pair:
+    a: str
+    b: str
+    similarity_a: float      # share of a's fingerprinted code found in b
+    similarity_b: float
+    overlap: int             # shared tokens (after filtering)
+    html_a: str              # a's code, escaped, the shared parts in <mark>
+    html_b: str
+
+    @property
+    def score(self) -> float:
+        return max(self.similarity_a, self.similarity_b)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    pairs: list[Pair]        # flagged, highest score first
+    compared: list[str]      # submissions with enough code of their own to compare
+    too_small: list[str]     # submissions left out: (almost) nothing beyond the boilerplate
+    unreadable: list[str]    # "name: why"
+    candidate_pairs: int     # pairs scored in full after the screening
+    settings: Settings
+
+
+# ---------------------------------------------------------------------------------------
+# Code
+# ---------------------------------------------------------------------------------------
+
+
+def without_docstrings(text: str) -> str:
+    """The code with docstrings and comments removed and its layout normalized (``ast``);
+    code that does not parse is returned as it is (Pygments still tokenizes it)."""
+    try:
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
+                                 ast.ClassDef)) and _starts_with_docstring(node.body):
+                node.body = node.body[1:] or [ast.Pass()]
+        return ast.unparse(tree)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return text
+
+
+def _starts_with_docstring(body: list[ast.stmt]) -> bool:
+    first = body[0] if body else None
+    return (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str))
+
+
+def document(modules: dict[str, str]) -> str:
+    """One submission's modules, in lecture order, as the comparison sees them."""
+    parts = []
+    for module in MODULES:
+        if module in modules:
+            code = without_docstrings(modules[module][:MAX_MODULE_CHARS])
+            parts.append(f"# ==== {module}.py ====\n{code}\n")
+    return "\n".join(parts)
+
+
+def read_modules(directory: Path) -> dict[str, str]:
+    """module -> source text of the module files directly in ``directory``."""
+    found = {}
+    for module in MODULES:
+        path = Path(directory) / f"{module}.py"
+        if path.is_file() and not path.is_symlink():
+            found[module] = path.read_text(encoding="utf-8", errors="replace")
+    return found
+
+
+def submission_modules(source: Path) -> dict[str, str]:
+    """The module files of a submission (a folder or a .zip), read the way grading stages
+    them: links never followed, sizes bounded. Raises StagingError, OSError."""
+    with tempfile.TemporaryDirectory(prefix="dltips-similarity-") as scratch:
+        staged = stage(Path(source), Path(scratch) / "s")
+        return read_modules(staged.directory)
+
+
+def boilerplate_sources(root: Path = REPO_ROOT) -> list[str]:
+    """The stubs handed out and the reference solutions, one text per module file."""
+    texts = []
+    for folder in ("assignments", "solutions"):
+        modules = read_modules(root / folder)
+        # Each file alone, and all of them as one document: the fingerprints that span two
+        # modules of a complete submission are boilerplate too.
+        texts += [*modules.values(), document(modules)] if modules else []
+    if not texts:
+        raise FileNotFoundError(f"no stubs or solutions under {root}: the similarity check "
+                                "needs the instructor's copy of the repository")
+    return texts
+
+
+# ---------------------------------------------------------------------------------------
+# Fingerprints and pairs
+# ---------------------------------------------------------------------------------------
+
+
+def boilerplate_hashes(texts: Iterable[str], k: int) -> np.ndarray:
+    """Every k-gram fingerprint of the boilerplate (no winnowing: all of them go)."""
+    from copydetect.utils import filter_code, get_document_fingerprints
+
+    hashes: set[int] = set()
+    for text in texts:
+        filtered, _ = filter_code(without_docstrings(text), "boilerplate.py", "python")
+        hashes |= get_document_fingerprints(filtered, k, 1)[0]
+    return np.array(sorted(hashes), dtype=np.int64)
+
+
+_BOILERPLATE: np.ndarray | None = None
+_SETTINGS: Settings | None = None
+
+
+def _fingerprint(text: str):
+    from copydetect import CodeFingerprint
+
+    return CodeFingerprint("submission.py", _SETTINGS.k, _SETTINGS.window,
+                           boilerplate=_BOILERPLATE, language="python", fp=io.StringIO(text))
+
+
+def fingerprints(documents: dict[str, str], boilerplate: np.ndarray, settings: Settings,
+                 jobs: int = 1) -> dict[str, object]:
+    """name -> copydetect CodeFingerprint; ``jobs`` forked processes share the hash seed."""
+    global _BOILERPLATE, _SETTINGS
+    _BOILERPLATE, _SETTINGS = boilerplate, settings
+    names = list(documents)
+    texts = [documents[n] for n in names]
+    if jobs > 1 and len(texts) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            prints = pool.map(_fingerprint, texts, chunksize=max(1, len(texts) // (4 * jobs)))
+    else:
+        prints = [_fingerprint(t) for t in texts]
+    return dict(zip(names, prints, strict=True))
+
+
+def find_similar(documents: dict[str, str], boilerplate: np.ndarray,
+                 settings: Settings = Settings(), jobs: int = 1,
+                 unreadable: list[str] | None = None) -> Outcome:
+    """Every pair of ``documents`` (name -> code) scored; the flagged ones returned."""
+    from copydetect import compare_files
+
+    prints = fingerprints(documents, boilerplate, settings, jobs)
+    compared = sorted(n for n, p in prints.items() if p.token_coverage >= MIN_CODE_TOKENS)
+    too_small = sorted(set(prints) - set(compared))
+    pairs, candidates = [], 0
+    for i, a in enumerate(compared):
+        hashes_a = prints[a].hashes
+        for b in compared[i + 1:]:
+            # Screening: a pair whose shared fingerprints cannot reach the threshold on
+            # either side is not scored in full (a set intersection costs microseconds).
+            shared = len(hashes_a & prints[b].hashes)
+            smaller = min(len(hashes_a), len(prints[b].hashes))
+            if shared < settings.threshold * smaller / 2 or shared * settings.k < \
+                    settings.min_overlap:
+                continue
+            candidates += 1
+            pair = _scored_pair(a, b, prints[a], prints[b], compare_files)
+            if pair.score >= settings.threshold and pair.overlap >= settings.min_overlap:
+                pairs.append(pair)
+    pairs.sort(key=lambda p: (-p.score, p.a, p.b))
+    return Outcome(pairs, compared, too_small, list(unreadable or []), candidates, settings)
+
+
+def _scored_pair(a: str, b: str, print_a, print_b, compare_files) -> Pair:
+    from copydetect.utils import highlight_overlap
+
+    overlap, (sim_a, sim_b), (slices_a, slices_b) = compare_files(print_a, print_b)
+    html = [highlight_overlap(p.raw_code, s, "<mark>", "</mark>", truncate=4,
+                              escape_html=True)[0] if overlap else ""
+            for p, s in ((print_a, slices_a), (print_b, slices_b))]
+    return Pair(a, b, float(sim_a), float(sim_b), int(overlap), html[0], html[1])
+
+
+def class_documents(sources: dict[str, Path]) -> tuple[dict[str, str], list[str]]:
+    """name -> comparable code for each submission source, and the unreadable ones."""
+    documents, unreadable = {}, []
+    for name, source in sources.items():
+        try:
+            modules = submission_modules(source)
+        except (StagingError, OSError) as error:
+            unreadable.append(f"{name}: {str(error)[:160]}")
+            continue
+        documents[name] = document(modules)
+    return documents, unreadable

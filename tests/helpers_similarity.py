@@ -1,0 +1,54 @@
+"""Disguised copies of a submission, as a student hiding a copy would make them: every local
+variable renamed, the functions of each module in another order, comments and docstrings
+rewritten. Used by the similarity tests and benchmarks/bench_report.py."""
+
+from __future__ import annotations
+
+import ast
+import random
+from pathlib import Path
+
+from autograder.course.contract import MODULES
+
+
+class _RenameLocals(ast.NodeTransformer):
+    """Rename the names a function assigns (never its parameters: they are the contract)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        stored = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+                  and isinstance(n.ctx, ast.Store)}
+        mapping = {name: f"{name}_{self.rng.choice('xyzuvw')}{self.rng.randrange(100)}"
+                   for name in stored}
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and sub.id in mapping:
+                sub.id = mapping[sub.id]
+        return node
+
+
+def disguise(text: str, seed: int) -> str:
+    """``text`` with locals renamed, top-level functions shuffled, docstrings reworded."""
+    rng = random.Random(seed)
+    tree = _RenameLocals(rng).visit(ast.parse(text))
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    rest = [n for n in tree.body if not isinstance(n, ast.FunctionDef)]
+    rng.shuffle(functions)
+    for function in functions:
+        first = function.body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            first.value.value = f"My own implementation of {function.name}."
+    tree.body = rest + functions
+    return "# written by me\n" + ast.unparse(tree) + "\n"
+
+
+def write_disguised(source_dir: Path, dest: Path, seed: int,
+                    modules: tuple[str, ...] = MODULES) -> Path:
+    """A submission folder of disguised copies of ``source_dir``'s modules."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for module in modules:
+        path = source_dir / f"{module}.py"
+        if path.exists():
+            (dest / path.name).write_text(disguise(path.read_text(), seed), encoding="utf-8")
+    return dest
