@@ -51,9 +51,9 @@ def score_histogram(percents: list[float]) -> bytes:
                           textcoords="offset points")
     if len(percents):
         median = float(np.median(percents))
-        axes.axvline(median, color=RED, linewidth=2, linestyle="--")
-        axes.annotate(f"median {median:.0f} %", (median, max(counts) * 1.08 or 1),
-                      color=RED, ha="center", va="bottom", fontsize=12, fontweight="bold")
+        axes.axvline(median, color=RED, linewidth=2, linestyle="--",
+                     label=f"median {median:.0f} %")
+        axes.legend(loc="upper left", fontsize=12, frameon=False, labelcolor=RED)
     axes.set_xticks(bins, [f"{b} %" for b in bins])
     axes.set_xlim(0, 100)
     axes.set_ylim(0, max(1, max(counts, default=0)) * 1.25)
@@ -76,7 +76,10 @@ def pass_rate_bars(rates: list[FunctionRate]) -> bytes:
     positions = np.arange(len(rates))[::-1]
     axes.barh(positions, values, color=colors, height=0.75)
     for y, value in zip(positions, values, strict=True):
-        axes.text(min(value + 1, 93), y, f"{value:.0f} %", va="center", fontsize=10)
+        inside = value >= 15  # the label sits in the bar's end, else just after it
+        axes.text(value - 1 if inside else value + 1, y, f"{value:.0f} %", va="center",
+                  ha="right" if inside else "left", fontsize=10,
+                  color="white" if inside else "black", fontweight="bold" if inside else None)
     axes.set_yticks(positions, [r.function for r in rates], fontsize=10)
     axes.set_xlim(0, 100)
     axes.set_xticks(range(0, 101, 20), [f"{v} %" for v in range(0, 101, 20)])

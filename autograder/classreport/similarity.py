@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder.course.contract import MODULES, REPO_ROOT
+from autograder.grading.report import clean_text
 from autograder.grading.staging import StagingError, stage
 
 MAX_MODULE_CHARS = 200_000   # more is not hand-written: compared up to here
@@ -101,7 +102,7 @@ def document(modules: dict[str, str]) -> str:
     parts = []
     for module in MODULES:
         if module in modules:
-            code = without_docstrings(modules[module][:MAX_MODULE_CHARS])
+            code = clean_text(without_docstrings(modules[module][:MAX_MODULE_CHARS]))
             parts.append(f"# ==== {module}.py ====\n{code}\n")
     return "\n".join(parts)
 

@@ -34,6 +34,7 @@ class Table:
     rows: list[list[Any]] = field(default_factory=list)
     numeric: frozenset[str] = frozenset()  # columns aligned right
     max_html_rows: int | None = None       # the page shows the first rows; the CSV all
+    csv_rows: list[list[Any]] | None = None  # when the CSV says more than the page
 
     @property
     def csv_name(self) -> str:
@@ -43,7 +44,7 @@ class Table:
         handle = io.StringIO()
         writer = csv.writer(handle)
         writer.writerow(self.columns)
-        for row in self.rows:
+        for row in self.rows if self.csv_rows is None else self.csv_rows:
             writer.writerow([csv_cell(clean_text(_text(cell))) for cell in row])
         return handle.getvalue()
 

@@ -64,7 +64,8 @@ VISIBILITIES = ("visible", "after_published", "after_due_date", "hidden")
 # The class outputs in the output directory; no submission's folder may take these names.
 GRADES_CSV = "grades.csv"
 SUMMARY_PNG = "summary.png"
-CLASS_FILES = (GRADES_CSV, SUMMARY_PNG)
+REPORT_DIR = "class-report"  # dltips report's default output folder
+CLASS_FILES = (GRADES_CSV, SUMMARY_PNG, REPORT_DIR)
 
 
 # ---------------------------------------------------------------------------------------
