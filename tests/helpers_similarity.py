@@ -52,3 +52,37 @@ def write_disguised(source_dir: Path, dest: Path, seed: int,
         if path.exists():
             (dest / path.name).write_text(disguise(path.read_text(), seed), encoding="utf-8")
     return dest
+
+
+class _Padding(ast.NodeTransformer):
+    """Statements of its own after most statements of every function: a stand-in for a
+    student who wrote the code independently (no shared stretch longer than a line)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        self.generic_visit(node)
+        body = []
+        for statement in node.body:
+            body.append(statement)
+            if self.rng.random() < 0.8 and not isinstance(statement, ast.Return):
+                name = f"note_{self.rng.randrange(10**6)}"
+                value = f"{self.rng.randrange(1000)} * {self.rng.randrange(1000)}"
+                body.append(ast.parse(f"{name} = {value}").body[0])
+        node.body = body
+        return node
+
+
+def independent_variant(seed: int, dest: Path,
+                        modules: tuple[str, ...] = MODULES) -> Path:
+    """A synthetic submission of its own: per module the reference or the independent
+    implementation, with statements of its own woven in and locals renamed."""
+    rng = random.Random(seed)
+    root = Path(__file__).resolve().parents[1]
+    dest.mkdir(parents=True, exist_ok=True)
+    for module in modules:
+        base = root / rng.choice(["solutions", "tests/independent"]) / f"{module}.py"
+        tree = _Padding(rng).visit(_RenameLocals(rng).visit(ast.parse(base.read_text())))
+        (dest / base.name).write_text(ast.unparse(tree) + "\n", encoding="utf-8")
+    return dest
