@@ -72,8 +72,12 @@ def _similarity(graded: GradedClass, options: ReportOptions) -> tuple[Outcome | 
         else:
             sources[student.name] = source
     if not sources:
-        return None, ("the graded folder does not record where the submissions are; give "
-                      "them with --submissions DIR.")
+        recorded = [s.source for s in graded.students if s.source]
+        if options.submissions is None and recorded:
+            return None, (f"the submissions are no longer where grading read them (e.g. "
+                          f"{recorded[0]}); give their folder with --submissions DIR.")
+        return None, ("no submission found: give their folder with --submissions DIR "
+                      "(each as <name> or <name>.zip).")
     try:
         boilerplate = boilerplate_hashes(boilerplate_sources(), options.settings.k)
     except FileNotFoundError as error:
