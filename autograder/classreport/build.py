@@ -9,6 +9,7 @@ output.
 from __future__ import annotations
 
 import html
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,9 @@ def build_report(graded_dir: Path, options: ReportOptions = ReportOptions()) -> 
 def _similarity(graded: GradedClass, options: ReportOptions) -> tuple[Outcome | None, str]:
     if not options.similarity:
         return None, "turned off (--no-similarity)."
+    if importlib.util.find_spec("copydetect") is None:
+        return None, ("copydetect is not installed: pip install 'dltips[report]' "
+                      "(or run with --no-similarity).")
     sources, missing = {}, []
     for student in graded.students:
         source = _source_of(student, options.submissions)
