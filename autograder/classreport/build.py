@@ -22,8 +22,7 @@ from autograder.classreport.similarity import (
     Settings,
     boilerplate_hashes,
     boilerplate_sources,
-    class_documents,
-    find_similar,
+    find_similar_submissions,
 )
 from autograder.classreport.tables import Link, Table
 from autograder.course.contract import MODULES
@@ -86,10 +85,9 @@ def _similarity(graded: GradedClass, options: ReportOptions) -> tuple[Outcome | 
         boilerplate = boilerplate_hashes(boilerplate_sources(), options.settings.k)
     except FileNotFoundError as error:
         return None, str(error)
-    documents, unreadable = class_documents(sources)
-    unreadable += [f"{name}: submission not found" for name in missing]
-    return find_similar(documents, boilerplate, options.settings, options.jobs,
-                        unreadable), ""
+    missing_notes = [f"{name}: submission not found" for name in missing]
+    return find_similar_submissions(sources, boilerplate, options.settings, options.jobs,
+                                    missing_notes), ""
 
 
 def _source_of(student: Student, submissions: Path | None) -> Path | None:

@@ -166,18 +166,31 @@ def _fingerprint(text: str):
                            boilerplate=_BOILERPLATE, language="python", fp=io.StringIO(text))
 
 
+def _fingerprint_source(item: tuple[str, Path]) -> tuple[str, object | None, str]:
+    """(name, fingerprint or None, why not): one submission read and fingerprinted."""
+    name, source = item
+    try:
+        return name, _fingerprint(document(submission_modules(source))), ""
+    except (StagingError, OSError) as error:
+        return name, None, f"{name}: {str(error)[:160]}"
+
+
+def _map(function, items: list, jobs: int) -> list:
+    """``function`` over ``items`` in ``jobs`` forked processes (they share the parent's
+    hash seed, so their fingerprints are comparable), or here when one job is asked."""
+    if jobs > 1 and len(items) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return pool.map(function, items, chunksize=max(1, len(items) // (8 * jobs)))
+    return [function(item) for item in items]
+
+
 def fingerprints(documents: dict[str, str], boilerplate: np.ndarray, settings: Settings,
                  jobs: int = 1) -> dict[str, object]:
-    """name -> copydetect CodeFingerprint; ``jobs`` forked processes share the hash seed."""
+    """name -> copydetect CodeFingerprint of each document (name -> code)."""
     global _BOILERPLATE, _SETTINGS
     _BOILERPLATE, _SETTINGS = boilerplate, settings
     names = list(documents)
-    texts = [documents[n] for n in names]
-    if jobs > 1 and len(texts) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            prints = pool.map(_fingerprint, texts, chunksize=max(1, len(texts) // (4 * jobs)))
-    else:
-        prints = [_fingerprint(t) for t in texts]
+    prints = _map(_fingerprint, [documents[n] for n in names], jobs)
     return dict(zip(names, prints, strict=True))
 
 
@@ -185,9 +198,29 @@ def find_similar(documents: dict[str, str], boilerplate: np.ndarray,
                  settings: Settings = Settings(), jobs: int = 1,
                  unreadable: list[str] | None = None) -> Outcome:
     """Every pair of ``documents`` (name -> code) scored; the flagged ones returned."""
+    prints = fingerprints(documents, boilerplate, settings, jobs)
+    return _compare(prints, settings, list(unreadable or []))
+
+
+def find_similar_submissions(sources: dict[str, Path], boilerplate: np.ndarray,
+                             settings: Settings = Settings(), jobs: int = 1,
+                             unreadable: list[str] | None = None) -> Outcome:
+    """As ``find_similar``, for submissions (name -> folder or .zip); reading them is
+    spread over the ``jobs`` processes too."""
+    global _BOILERPLATE, _SETTINGS
+    _BOILERPLATE, _SETTINGS = boilerplate, settings
+    prints, problems = {}, list(unreadable or [])
+    for name, fingerprint, problem in _map(_fingerprint_source, list(sources.items()), jobs):
+        if fingerprint is None:
+            problems.append(problem)
+        else:
+            prints[name] = fingerprint
+    return _compare(prints, settings, problems)
+
+
+def _compare(prints: dict[str, object], settings: Settings, unreadable: list[str]) -> Outcome:
     from copydetect import compare_files
 
-    prints = fingerprints(documents, boilerplate, settings, jobs)
     compared = sorted(n for n, p in prints.items() if p.token_coverage >= MIN_CODE_TOKENS)
     too_small = sorted(set(prints) - set(compared))
     pairs, candidates = [], 0
@@ -206,7 +239,7 @@ def find_similar(documents: dict[str, str], boilerplate: np.ndarray,
             if pair.score >= settings.threshold and pair.overlap >= settings.min_overlap:
                 pairs.append(pair)
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
-    return Outcome(pairs, compared, too_small, list(unreadable or []), candidates, settings)
+    return Outcome(pairs, compared, too_small, unreadable, candidates, settings)
 
 
 def _scored_pair(a: str, b: str, print_a, print_b, compare_files) -> Pair:
@@ -217,16 +250,3 @@ def _scored_pair(a: str, b: str, print_a, print_b, compare_files) -> Pair:
                               escape_html=True)[0] if overlap else ""
             for p, s in ((print_a, slices_a), (print_b, slices_b))]
     return Pair(a, b, float(sim_a), float(sim_b), int(overlap), html[0], html[1])
-
-
-def class_documents(sources: dict[str, Path]) -> tuple[dict[str, str], list[str]]:
-    """name -> comparable code for each submission source, and the unreadable ones."""
-    documents, unreadable = {}, []
-    for name, source in sources.items():
-        try:
-            modules = submission_modules(source)
-        except (StagingError, OSError) as error:
-            unreadable.append(f"{name}: {str(error)[:160]}")
-            continue
-        documents[name] = document(modules)
-    return documents, unreadable
