@@ -37,7 +37,7 @@ def loadavg() -> str:
 
 
 def bench_similarity(students: int, jobs: int, work: Path) -> None:
-    sources = {f"s{i:03d}": independent_variant(i, work / f"s{i:03d}")
+    sources = {f"s{i:03d}": independent_variant(i, work / f"s{i:03d}", bases=("solutions",))
                for i in range(students - PLANTED)}
     planted = set()
     for n in range(PLANTED):

@@ -55,34 +55,43 @@ def write_disguised(source_dir: Path, dest: Path, seed: int,
 
 
 class _Padding(ast.NodeTransformer):
-    """Statements of its own after most statements of every function: a stand-in for a
-    student who wrote the code independently (no shared stretch longer than a line)."""
+    """A short statement of its own after every statement, nested blocks included: a
+    stand-in for a student who wrote the code independently (no shared stretch longer
+    than one statement)."""
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
-        self.generic_visit(node)
-        body = []
-        for statement in node.body:
-            body.append(statement)
-            if self.rng.random() < 0.8 and not isinstance(statement, ast.Return):
-                name = f"note_{self.rng.randrange(10**6)}"
-                value = f"{self.rng.randrange(1000)} * {self.rng.randrange(1000)}"
-                body.append(ast.parse(f"{name} = {value}").body[0])
-        node.body = body
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        super().generic_visit(node)
+        for field in ("body", "orelse", "finalbody"):
+            statements = getattr(node, field, None)
+            if isinstance(statements, list) and statements and \
+                    isinstance(statements[0], ast.stmt) and not isinstance(node, ast.Module):
+                setattr(node, field, [s for statement in statements
+                                      for s in (statement, self._own())
+                                      if not (s is not statement
+                                              and isinstance(statement, ast.Return))])
         return node
 
+    def _own(self) -> ast.stmt:
+        # It starts with a number of its own: no fingerprint spans into it from the
+        # statement before and matches another variant's.
+        return ast.parse(f"{self.rng.randrange(10**6)} * {self.rng.randrange(10**6)}").body[0]
 
-def independent_variant(seed: int, dest: Path,
-                        modules: tuple[str, ...] = MODULES) -> Path:
-    """A synthetic submission of its own: per module the reference or the independent
-    implementation, with statements of its own woven in and locals renamed."""
+
+def independent_variant(seed: int, dest: Path, modules: tuple[str, ...] = MODULES,
+                        bases: tuple[str, ...] = ("solutions", "tests/independent")) -> Path:
+    """A synthetic submission of its own: per module one of ``bases`` (the reference or
+    the independent implementation), with statements of its own woven in and locals
+    renamed. Two variants of tests/independent still share its longer statements (it is
+    one source), so a class meant to hold no copy at all uses only the reference, which
+    is boilerplate."""
     rng = random.Random(seed)
     root = Path(__file__).resolve().parents[1]
     dest.mkdir(parents=True, exist_ok=True)
     for module in modules:
-        base = root / rng.choice(["solutions", "tests/independent"]) / f"{module}.py"
+        base = root / rng.choice(bases) / f"{module}.py"
         tree = _Padding(rng).visit(_RenameLocals(rng).visit(ast.parse(base.read_text())))
         (dest / base.name).write_text(ast.unparse(tree) + "\n", encoding="utf-8")
     return dest
