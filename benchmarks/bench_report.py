@@ -94,7 +94,9 @@ def screenshot(path: Path, work: Path) -> None:
         page.screenshot(path=str(work / "top.png"))
     image = Image.open(work / "top.png").convert("RGB")
     image = image.resize((image.width * 2 // 3, image.height * 2 // 3), Image.LANCZOS)
-    image.quantize(colors=128).save(path, optimize=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # 64 colours keep the figures' and the page's; the PNG stays small for the README.
+    image.convert("P", palette=Image.Palette.ADAPTIVE, colors=64).save(path, optimize=True)
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
 
 

@@ -49,7 +49,9 @@ class Table:
         return handle.getvalue()
 
     def html(self) -> str:
-        head = "".join(f'<th{self._align(c)}>{html.escape(c)}</th>' for c in self.columns)
+        # Long module names break after their underscores rather than widen the table.
+        head = "".join(f'<th{self._align(c)}>{html.escape(c).replace("_", "_<wbr>")}</th>'
+                       for c in self.columns)
         shown = self.rows if self.max_html_rows is None else self.rows[: self.max_html_rows]
         body = "".join("<tr>" + "".join(f"<td{self._align(c)}>{_html(cell)}</td>"
                                         for c, cell in zip(self.columns, row, strict=True))
