@@ -29,7 +29,7 @@ from autograder.course.contract import MODULES
 from autograder.grading.report import REPORT_DIR, private_dir, write_private
 
 REPORT_HTML = "report.html"
-MAX_LINKS = 12          # feedback links per mistake on the page (all of them in the CSV)
+MAX_LINKS = 8           # feedback links per mistake on the page (all of them in the CSV)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def _similarity(graded: GradedClass, options: ReportOptions) -> tuple[Outcome | 
         boilerplate = boilerplate_hashes(boilerplate_sources(), options.settings.k)
     except FileNotFoundError as error:
         return None, str(error)
-    missing_notes = [f"{name}: submission not found" for name in missing]
+    missing_notes = ([f"not found ({len(missing)}): {', '.join(missing)}"] if missing else [])
     return find_similar_submissions(sources, boilerplate, options.settings, options.jobs,
                                     missing_notes), ""
 

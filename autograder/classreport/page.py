@@ -36,10 +36,12 @@ tbody tr:nth-child(even){background:#fbfbfd}
 .csv{font-size:13px}.more,.note{color:#555;font-size:13px}
 details{border:1px solid #ddd;border-radius:6px;margin:8px 0;padding:4px 10px}
 summary{cursor:pointer;font-weight:600}
-.side{display:grid;grid-template-columns:1fr 1fr;gap:10px}
+.side{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:10px}
 .side pre{margin:0;overflow:auto;max-height:460px;background:#f6f8fa;padding:8px;
  font-size:12px;line-height:1.35;border-radius:4px}
 mark{background:#ffe08a}
+#table-mistakes td:last-child{min-width:250px}
+#table-mistakes td:first-child{min-width:200px;max-width:230px;overflow-wrap:anywhere}
 .warn{color:#8a1c1c}
 """
 
