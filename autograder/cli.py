@@ -442,8 +442,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"grade": cmd_grade, "demo": cmd_demo, "report": cmd_report, "check": cmd_check, "release": cmd_release,
-            "references": cmd_references, "gradescope": cmd_gradescope,
+COMMANDS = {"grade": cmd_grade, "demo": cmd_demo, "report": cmd_report, "check": cmd_check,
+            "release": cmd_release, "references": cmd_references, "gradescope": cmd_gradescope,
             "nbgrader": cmd_nbgrader, "examples": cmd_examples, "predict": cmd_predict}
 
 
