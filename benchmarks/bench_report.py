@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -36,6 +37,14 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the forked workers): a figure
+    a loaded machine does not inflate as it does wall time."""
+    own, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
+                                                      resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def bench_similarity(students: int, jobs: int, work: Path) -> None:
     sources = {f"s{i:03d}": independent_variant(i, work / f"s{i:03d}", bases=("solutions",))
                for i in range(students - PLANTED)}
@@ -45,14 +54,18 @@ def bench_similarity(students: int, jobs: int, work: Path) -> None:
         copy = f"copy{n}_of_{original}"
         sources[copy] = write_disguised(sources[original], work / copy, seed=n)
         planted.add((copy, original))
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     boilerplate = similarity.boilerplate_hashes(similarity.boilerplate_sources(), 25)
     prepared = time.perf_counter() - started
     outcome = similarity.find_similar_submissions(sources, boilerplate, jobs=jobs)
     total = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_before
     flagged = {(p.a, p.b) for p in outcome.pairs}
     n = len(outcome.compared)
-    print(f"similarity, {students} submissions, jobs={jobs}: {total:.1f} s in all "
+    print(f"similarity, {students} submissions, jobs={jobs}: {total:.1f} s in all, "
+          f"{cpu:.1f} s of CPU (this process and its workers: on {jobs} idle cores about "
+          f"{cpu / jobs:.0f} s) "
           f"(boilerplate {prepared:.1f} s), {n * (n - 1) // 2} pairs, {outcome.candidate_pairs} "
           f"scored in full; flagged {len(flagged)}, of them planted "
           f"{len(flagged & planted)}/{len(planted)}; load average {loadavg()}")
