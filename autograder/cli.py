@@ -34,6 +34,14 @@ from autograder.grading.engine import (
     grade_many,
 )
 from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
+from autograder.grading.messages import LANGUAGES
+from autograder.grading.policy import (
+    DEFAULT_DISCLOSURE,
+    DISCLOSURE_LEVELS,
+    Settings,
+    SettingsError,
+    installed_settings,
+)
 from autograder.grading.report import VISIBILITIES, clean_text
 from autograder.grading.results import SubmissionResult
 from autograder.grading.staging import StagingError, probe
@@ -75,6 +83,31 @@ def _add_grading_options(parser: argparse.ArgumentParser, *, fail_closed: bool =
                         help=f"address-space cap of a worker in MiB ({MEMORY_MB})")
 
 
+def _add_student_text_options(parser: argparse.ArgumentParser, *, disclose: bool = True,
+                              what: str = "") -> None:
+    """--lang (and --disclose): what students read (autograder/grading/policy.py)."""
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="language of everything students read" + what
+                        + " (default: this installation's, else en)")
+    if disclose:
+        parser.add_argument("--disclose", choices=DISCLOSURE_LEVELS, default=None,
+                            metavar="LEVEL",
+                            help="what a failed hidden test shows students: score (scores "
+                            "only), names (+ test names, pass/fail), hints (+ the diagnosed "
+                            "mistake), values (+ got/expected values); default "
+                            f"{DEFAULT_DISCLOSURE}" + what)
+
+
+def _settings(args: argparse.Namespace, base: Settings | None = None) -> Settings:
+    """The flags given, over ``base`` (default: this installation's settings)."""
+    base = base or installed_settings()
+    try:
+        return Settings(lang=getattr(args, "lang", None) or base.lang,
+                        disclose=getattr(args, "disclose", None) or base.disclose)
+    except SettingsError as error:
+        raise UsageFailure(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dltips", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -90,10 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", "-o", type=Path, required=True, help="output directory")
     grade.add_argument("--visibility", choices=VISIBILITIES, default="visible",
                        help="Gradescope visibility written into results.json (default visible)")
+    _add_student_text_options(grade, what="; with --nbgrader: the course's")
     _add_grading_options(grade, fail_closed=True)
 
     demo = commands.add_parser("demo", help="grade the bundled sample submissions")
     demo.add_argument("--out", "-o", type=Path, default=Path("dltips-demo"))
+    _add_student_text_options(demo)
     _add_grading_options(demo)
 
     check = commands.add_parser("check", help="run the visible checks on your assignments")
@@ -110,11 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="only report stale stubs (exit 1 if any)")
     student = release_commands.add_parser("student", help="write the student release tree")
     student.add_argument("--out", "-o", type=Path, required=True)
+    _add_student_text_options(student, disclose=False)
 
     commands.add_parser("references", help="recompute the cached Keras reference outputs")
 
     gradescope = commands.add_parser("gradescope", help="build the Gradescope autograder zip")
     gradescope.add_argument("--out", "-o", type=Path, default=Path("dltips-gradescope.zip"))
+    _add_student_text_options(gradescope)
 
     nbgrader = commands.add_parser("nbgrader", help="deliver the unit through nbgrader")
     nbgrader_commands = nbgrader.add_subparsers(dest="what", required=True)
@@ -124,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the assignment holding the whole unit (default keras_tips_1)")
     init.add_argument("--force", action="store_true",
                       help="rewrite the config and source/<assignment>/ of an existing course")
+    _add_student_text_options(init)
 
     examples = commands.add_parser("examples", help="train the lecture examples, write figures")
     examples.add_argument("names", nargs="*", metavar="NAME",
@@ -144,12 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(args: argparse.Namespace, suite: str, modules: tuple[str, ...] = ()) -> GradeOptions:
+def _options(args: argparse.Namespace, suite: str, modules: tuple[str, ...] = (),
+             settings: Settings | None = None) -> GradeOptions:
     if args.jobs < 1:
         raise UsageFailure("--jobs must be at least 1")
+    settings = settings or _settings(args)
     return GradeOptions(suite=suite, isolation=args.isolation, call_timeout=args.call_timeout,
                         wall_cap=args.wall_cap, memory_mb=args.memory_mb, modules=modules,
-                        visibility=getattr(args, "visibility", "visible"))
+                        visibility=getattr(args, "visibility", "visible"),
+                        disclose=settings.disclose, lang=settings.lang)
 
 
 # ---------------------------------------------------------------------------------------
@@ -190,7 +231,7 @@ def _require_isolation(options: GradeOptions) -> None:
 
 def _grade_nbgrader_course(args: argparse.Namespace) -> int:
     """One row per student of ``COURSE/submitted/<student>/<assignment>/``."""
-    from autograder.delivery.nbgrader_course import CourseError, submissions
+    from autograder.delivery.nbgrader_course import CourseError, course_settings, submissions
 
     if args.submissions:
         raise UsageFailure("give either submission paths or --nbgrader, not both")
@@ -198,10 +239,11 @@ def _grade_nbgrader_course(args: argparse.Namespace) -> int:
         raise UsageFailure("--nbgrader COURSE and --assignment NAME go together")
     try:
         students = submissions(args.nbgrader, args.assignment)
-    except CourseError as error:
+        course = course_settings(args.nbgrader)  # what the notebooks' grade cells show
+    except (CourseError, SettingsError) as error:
         raise UsageFailure(str(error)) from None
     _instructor_only("autograder.course.suites.hidden")
-    options = _options(args, "hidden")
+    options = _options(args, "hidden", settings=_settings(args, course))
     _require_isolation(options)
     return _grade_and_report([path for _, path in students], args.out, options, args.jobs,
                              names=[student for student, _ in students])
@@ -325,7 +367,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     from autograder.delivery import release
 
     if args.what == "student":
-        out = release.build_student_release(args.out)
+        out = release.build_student_release(args.out, settings=_settings(args))
         console.print(f"Student release written to {out}")
         return 0
     if args.check:
@@ -353,8 +395,10 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     _instructor_only("autograder.course.suites.hidden")
     from autograder.delivery.gradescope import build
 
-    console.print(f"Gradescope autograder written to {build(args.out)} "
-                  "(upload it; choose the Ubuntu 24.04 base image)")
+    settings = _settings(args)
+    console.print(f"Gradescope autograder written to {build(args.out, settings=settings)} "
+                  f"(students read {settings.lang}, hidden tests disclose {settings.disclose}; "
+                  "upload it; choose the Ubuntu 24.04 base image)")
     return 0
 
 
@@ -364,7 +408,8 @@ def cmd_nbgrader(args: argparse.Namespace) -> int:
 
     assignment = args.assignment or DEFAULT_ASSIGNMENT
     try:
-        source = init_course(args.course, assignment, force=args.force)
+        source = init_course(args.course, assignment, force=args.force,
+                             settings=_settings(args, Settings()))
     except CourseError as error:
         raise UsageFailure(str(error)) from None
     course = source.parents[1]
