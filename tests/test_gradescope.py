@@ -70,6 +70,7 @@ def test_wheel_carries_the_grading_data(wheel):
     for needed in ("autograder/grading/suites.ini", "autograder/course/references/keras_refs.npz",
                    "autograder/course/suites/public/expected.npz",
                    "autograder/sandbox/worker/server.py",
+                   "autograder/grading/catalogue/ko.toml", "autograder/course/mistakes/ko.toml",
                    "autograder/course/suites/hidden/test_batchnorm.py", "solutions/optimizers.py"):
         assert needed in names
 

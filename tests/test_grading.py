@@ -20,7 +20,9 @@ from autograder.grading import report
 from autograder.grading.engine import GradeOptions, grade_many, grade_submission
 
 INDEPENDENT = REPO_ROOT / "tests" / "independent"
-OPTIONS = GradeOptions()
+# Everything the grader found, as students read it at the fullest disclosure level; what
+# each level shows is tests/test_disclosure.py's.
+OPTIONS = GradeOptions(disclose="values")
 
 
 @pytest.fixture(scope="module")

@@ -253,7 +253,7 @@ def _import_failure(name: str, error: BaseException) -> str:
         return _say("notebook.not_in_folder", module=name, path=error.filename)
     if isinstance(error, SyntaxError):
         return _say("notebook.not_loaded", module=name,
-                    reason=f"SyntaxError at line {error.lineno}: {error.msg}")
+                    reason=f"SyntaxError (line {error.lineno}): {error.msg}")
     return _say("notebook.not_loaded", module=name, reason=f"{type(error).__name__}: {error}")
 
 

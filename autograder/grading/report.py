@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 # function, so they are said in full at every disclosure level that lists tests.
 INPUT_FREE_KINDS = frozenset({"not_implemented", "missing_module", "missing_function",
                               "syntax_error", "import_error"})
+# Diagnoses the grader words itself from the call's facts (which argument was changed in
+# place), nothing the submission wrote: said in full from ``hints`` up.
+GRADER_WORDED_KINDS = frozenset({"modified_input"})
 
 
 # ---------------------------------------------------------------------------------------
@@ -116,6 +119,12 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
              for i, record in enumerate(records, 1)]
     output_lines = [say("output.submission", lang, name=staged.name)]
     output_lines += [say("output.note", lang, note=note) for note in staged.notes]
+    missing = [m for m in MODULES if m not in staged.modules]
+    if missing and staged.modules:
+        output_lines.append(say("output.not_submitted", lang,
+                                files=", ".join(f"{m}.py" for m in missing)))
+    elif not staged.modules and not raw.get("grader_error"):
+        output_lines.append(say("output.no_modules", lang))
     if raw.get("stopped"):
         output_lines.append(say("output.note", lang, note=raw["stopped"]))
     if raw.get("grader_error"):
@@ -175,7 +184,8 @@ def _gradescope_test(number: int, record: dict, visibility: str, disclose: str,
 def test_output(record: dict, disclose: str, lang: str = DEFAULT_LANG) -> str:
     """What a failed test says to the student at disclosure level ``disclose``."""
     kind = record["kind"]
-    full = kind in INPUT_FREE_KINDS or discloses(disclose, "values")
+    full = (kind in INPUT_FREE_KINDS or discloses(disclose, "values")
+            or (kind in GRADER_WORDED_KINDS and discloses(disclose, "hints")))
     lines = [record["message"].strip()] if full else []
     if not (full and kind == "wrong_answer"):  # the message says it already
         key = f"kind.{kind}"
