@@ -8,11 +8,14 @@ import pytest
 from helpers_notebooks import execute, is_grade_code, outputs
 
 from autograder.delivery import release, student_notebooks
+from autograder.grading.policy import Settings
 
 
 @pytest.fixture(scope="module")
 def student_tree(tmp_path_factory):
-    return release.build_student_release(tmp_path_factory.mktemp("release") / "student")
+    # Built in Korean: the notebooks' lines below say so (the release carries the setting).
+    return release.build_student_release(tmp_path_factory.mktemp("release") / "student",
+                                         settings=Settings(lang="ko"))
 
 
 def test_release_carries_the_student_notebooks_and_their_data(student_tree):

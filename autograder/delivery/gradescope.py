@@ -101,6 +101,10 @@ def run(submission: Path, results_path: Path) -> int:
             isolation="auto", disclose=settings.disclose, lang=settings.lang),
             name="submission")
         payload = result.results
+        # The sandbox in force is the instructor's to read: the autograder's stdout, which
+        # Gradescope shows to instructors only (stdout_visibility hidden), not the output.
+        extra = payload["extra_data"]
+        print(f"Isolation: {extra.get('isolation')}: {extra.get('isolation_note')}", flush=True)
     except Exception as error:  # noqa: BLE001 - Gradescope must get a readable result
         payload = {"score": 0, "tests": [], "output": say(
             "output.grader_crashed", _lang(), error=f"{type(error).__name__}: {error}")}
