@@ -57,6 +57,8 @@ def test_korean_uses_the_notebooks_terms():
             assert "규제" in text and "정규화" not in text, key
         if re.search(r"\bstandardi[sz]", english, re.I):
             assert "표준화" in text, key
+        if re.search(r"normali[sz]", english, re.I):
+            assert "정규화" in text, key
     # Korean text really is Korean: every message has Hangul.
     assert [key for key, text in korean.items() if not re.search(r"[가-힣]", text)] == []
 

@@ -138,9 +138,12 @@ _root = os.path.dirname(os.path.abspath(__file__))
 
 # What students read, set once for the course in {SETTINGS_NAME} (language, how much a
 # failed hidden test discloses): the notebooks' kernels inherit it from nbgrader's
-# environment; `dltips grade --nbgrader` reads the same file.
-with open(os.path.join(_root, {SETTINGS_NAME!r}), encoding="utf-8") as _settings:
-    _students_read = json.load(_settings)
+# environment; `dltips grade --nbgrader` reads the same file (both take the defaults
+# below when it is missing).
+_students_read = {dict(lang=Settings().lang, disclose=Settings().disclose)!r}
+if os.path.exists(os.path.join(_root, {SETTINGS_NAME!r})):
+    with open(os.path.join(_root, {SETTINGS_NAME!r}), encoding="utf-8") as _settings:
+        _students_read.update(json.load(_settings))
 os.environ[{ENV_LANG!r}] = _students_read["lang"]
 os.environ[{ENV_DISCLOSE!r}] = _students_read["disclose"]
 

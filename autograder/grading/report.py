@@ -190,7 +190,8 @@ def test_output(record: dict, disclose: str, lang: str = DEFAULT_LANG) -> str:
     if not (full and kind == "wrong_answer"):  # the message says it already
         key = f"kind.{kind}"
         lines.append(say(key, lang) if key in catalogue(lang) else kind.replace("_", " "))
-    if kind == "wrong_answer" and discloses(disclose, "hints"):
+    hinted = full and "Hint:" in record["message"]  # a suite's own hint, shown above
+    if kind == "wrong_answer" and discloses(disclose, "hints") and not hinted:
         lines += _hints(record, lang)[:1]
     if kind == "wrong_answer" and not full:
         lines.append(say("test.values_hidden", lang))
