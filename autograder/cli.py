@@ -284,6 +284,8 @@ def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, job
     _print_hardest_functions(results)
     errors = [r.name for r in results if r.results["extra_data"].get("grader_error")]
     console.print(f"Isolation: {_escape(_isolation_line(results))}")
+    console.print(f"Students read: {options.lang}; failed hidden tests disclose "
+                  f"{options.disclose} (--lang, --disclose)")
     console.print(f"Wrote {out}/<submission>/results.json and feedback.md, "
                   f"{out}/grades.csv, {out}/summary.png")
     if errors:

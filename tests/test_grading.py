@@ -350,7 +350,10 @@ def test_an_unexpected_pipeline_failure_costs_only_that_submission(tmp_path, mon
     by_name = {r.name: r for r in results}
     assert by_name["good"].score == by_name["good"].max_score > 0
     assert by_name["bad"].score == 0
-    assert "PermissionError" in by_name["bad"].results["output"]
+    # the reason is the instructor's (extra_data, the CLI); the student reads that it failed
+    assert "PermissionError" in by_name["bad"].results["extra_data"]["grader_error"]
+    assert "PermissionError" not in by_name["bad"].results["output"]
+    assert "grader failed" in by_name["bad"].results["output"]
     assert (tmp_path / "out" / "bad" / "results.json").exists()
 
 
