@@ -125,7 +125,8 @@ def test_a_lying_submission_earns_nothing_for_its_lies(tmp_path):
     liar = tmp_path / "liar"
     liar.mkdir()
     (liar / "mnist_classifier.py").write_text(textwrap.dedent(LIAR))
-    results = grade_submission(liar, GradeOptions(modules=("mnist_classifier",))).results
+    results = grade_submission(liar, GradeOptions(modules=("mnist_classifier",),
+                                                  disclose="values")).results  # in full
     outcome = {t["extra_data"]["nodeid"].split("::")[-1]: t for t in results["tests"]}
     architecture = outcome["test_build_model_is_the_lecture_network"]
     assert architecture["status"] == "failed" and "does not accept" in architecture["output"]
