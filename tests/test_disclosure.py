@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import json
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -174,8 +176,8 @@ def test_the_gradescope_zip_and_the_release_carry_the_settings(tmp_path):
 
 
 def test_the_nbgrader_course_hands_its_settings_to_its_kernels(tmp_path):
-    from traitlets.config.loader import PyFileConfigLoader
-
+    """nbgrader loads the course config with traitlets' loader; the kernels it starts
+    inherit the environment the config sets."""
     from autograder.delivery import nbgrader_course
 
     nbgrader_course.init_course(tmp_path / "course", settings=Settings("ko", "values"))
@@ -186,7 +188,6 @@ def test_the_nbgrader_course_hands_its_settings_to_its_kernels(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "course")],
                           capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["ko", "values"]
-    assert PyFileConfigLoader  # the loader nbgrader itself uses
 
 
 # ---------------------------------------------------------------------------------------
@@ -215,8 +216,6 @@ def test_one_submission_reads_the_same_through_every_channel(tmp_path):
                                    "--force").returncode == 0
     folder = course / "submitted" / "alice" / assignment
     folder.parent.mkdir(parents=True)
-    import shutil
-
     shutil.copytree(course / "release" / assignment, folder)
     for module in MODULES:
         (folder / f"{module}.py").write_text(_module_source(student, module), encoding="utf-8")
@@ -267,9 +266,44 @@ def test_one_submission_reads_the_same_through_every_channel(tmp_path):
 
 
 def _env() -> dict[str, str]:
-    import os
-
     env = dict(os.environ)
     env.pop("DLTIPS_LANG", None)
     env.pop("DLTIPS_DISCLOSE", None)
     return env
+
+
+LEAKY_LOSSES = '''
+def _leak(*args, **kwargs):
+    raise ValueError(f"LEAK {args!r}")
+
+
+sigmoid = softmax = mean_squared_error = binary_crossentropy = _leak
+categorical_crossentropy = r2_score = accuracy = _leak
+'''
+
+
+def _grade_leaky(tmp_path: Path, *flags: str) -> tuple[str, dict]:
+    submission = tmp_path / "leaky"
+    submission.mkdir(exist_ok=True)
+    (submission / "losses.py").write_text(LEAKY_LOSSES, encoding="utf-8")
+    out = tmp_path / f"out{len(flags)}"
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", str(submission),
+                           "--out", str(out), *flags], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return ((out / "leaky" / "feedback.md").read_text(encoding="utf-8"),
+            json.loads((out / "leaky" / "results.json").read_text(encoding="utf-8")))
+
+
+def test_a_submission_cannot_print_the_hidden_inputs_into_its_feedback(tmp_path):
+    """Hostile: every function raises an exception holding its (hidden) arguments. By
+    default neither feedback.md nor results.json shows them (before the policy both did);
+    the instructor can still ask for them with --disclose values."""
+    feedback, results = _grade_leaky(tmp_path)
+    losses = [t for t in results["tests"] if t["tags"][0] == "losses"]
+    assert losses and all(t["status"] == "failed" for t in losses)
+    assert "LEAK" not in feedback and "LEAK" not in json.dumps(
+        [t["output"] for t in results["tests"]] + [results["output"]])
+    assert say("kind.exception") in feedback
+    feedback, results = _grade_leaky(tmp_path, "--disclose", "values")
+    assert "LEAK (array(" in feedback
