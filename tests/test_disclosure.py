@@ -307,3 +307,25 @@ def test_a_submission_cannot_print_the_hidden_inputs_into_its_feedback(tmp_path)
     assert say("kind.exception") in feedback
     feedback, results = _grade_leaky(tmp_path, "--disclose", "values")
     assert "LEAK (array(" in feedback
+
+
+@pytest.mark.parametrize("level", ["score", "names", "values"])
+def test_the_hidden_grade_cells_print_what_the_course_discloses(tmp_path, monkeypatch, capfd,
+                                                               level):
+    """A grade cell under autograde, in a course set to ``level``: the score always; the
+    failed test's row from ``names``; the values only at ``values``."""
+    from test_notebook_runtime import _losses_with_wrong_mse
+
+    from autograder.delivery import notebook
+
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setenv("DLTIPS_DISCLOSE", level)
+    monkeypatch.setenv("DLTIPS_LANG", "ko")
+    notebook.forget_results()
+    notebook.setup_notebook("losses", folder=_losses_with_wrong_mse(tmp_path))
+    assert notebook.hidden_score("losses", "mean_squared_error", max_points=2.0) == 0.0
+    out, err = capfd.readouterr()
+    assert out.startswith("losses.mean_squared_error의 hidden test: 0 / 2점") and err == ""
+    assert (notebook.FAIL in out) == (level != "score")
+    assert (say("kind.wrong_answer", "ko") in out) == (level == "names")
+    assert ("expected" in out) == (level == "values")
