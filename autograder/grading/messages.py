@@ -72,8 +72,10 @@ def _plain(value: object) -> str:
 
 
 def mistake_hint(mistake: str, lang: str = DEFAULT_LANG) -> str:
-    """The hint of a catalogued mistake id (the id itself when it has none)."""
-    return say(f"mistake.{mistake}", lang)
+    """The hint of a catalogued mistake id (the id itself when it has none: the student
+    release holds no mistake hints, and a results.json may come from elsewhere)."""
+    key = f"mistake.{mistake}"
+    return catalogue(lang).get(key) or catalogue(DEFAULT_LANG).get(key) or mistake
 
 
 def placeholders(template: str) -> set[str]:

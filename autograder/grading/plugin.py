@@ -261,13 +261,14 @@ def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
         "passed": bool(report.passed),
         "kind": "passed" if report.passed else _failure_kind(call, report),
         "message": "" if report.passed else _failure_message(call, report),
-        # the catalogued mistake a wrong answer matches (its id), for the report to name
-        "mistake": None if report.passed else _mistake(call),
+        "mistake": None if report.passed else _matched_mistake(call),
         "duration": round(report.duration, 4),
     }
 
 
-def _mistake(call: pytest.CallInfo) -> str | None:
+def _matched_mistake(call: pytest.CallInfo) -> str | None:
+    """The id of the catalogued mistake a wrong answer matched (``check_close`` names it),
+    else None: the report names it to the student, the class report counts it."""
     mistake = getattr(call.excinfo.value, "mistake", None) if call.excinfo else None
     return mistake if isinstance(mistake, str) else None
 
