@@ -15,6 +15,7 @@ a 28x28 frame. ``fill_frame`` is the older 8x8 path (scikit-learn's digits fill 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +52,15 @@ def read_gray(path: Path) -> np.ndarray:
     if not path.is_file():
         raise ImageError(f"{path}: no such image file")
     try:
-        with Image.open(path, formats=FORMATS) as image:
-            return _decode_small(image, path)
+        with warnings.catch_warnings():   # Pillow's bomb warning (89-179 MP) refuses too
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path, formats=FORMATS) as image:
+                return _decode_small(image, path)
     except ImageError:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{path}: over 89 megapixels; dltips predict reads at most "
+                         f"{MAX_PIXELS / 1e6:.0f} (crop or shrink the photo)") from None
     except Exception as error:  # noqa: BLE001 - every decoder failure is the file's fault
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ImageError(f"{path}: not a readable PNG or JPEG image ({reason})") from None
@@ -114,9 +120,10 @@ def thicken(crop: np.ndarray) -> np.ndarray:
     from scipy import ndimage
 
     width = stroke_width(crop >= 0.5)
-    radius = int(round((STROKE_SHARE * max(crop.shape) - width) / 2))
-    if radius < 1:
+    missing = STROKE_SHARE * max(crop.shape) - width
+    if missing <= 0:
         return crop
+    radius = max(1, int(round(missing / 2)))
     padded = np.pad(crop, radius)
     disk = np.hypot(*np.ogrid[-radius:radius + 1, -radius:radius + 1]) <= radius
     return ndimage.grey_dilation(padded, footprint=disk)
