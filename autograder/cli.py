@@ -387,7 +387,14 @@ def cmd_examples(args: argparse.Namespace) -> int:
     unknown = [n for n in args.names if n not in EXAMPLES]
     if unknown:
         raise UsageFailure(f"unknown example {unknown[0]!r}; choose from {', '.join(EXAMPLES)}")
-    results = run_examples(args.names, args.out, quick=args.quick)
+    chosen = [name for name in EXAMPLES if name in args.names] or list(EXAMPLES)
+    results = []
+    with _progress() as bar:   # a full run takes minutes on a loaded machine
+        task = bar.add_task("examples", total=len(chosen))
+        for name in chosen:
+            bar.update(task, description=f"examples: {name}")
+            results += run_examples([name], args.out, quick=args.quick)
+            bar.advance(task)
     console.print("Wrote " + ", ".join(str(r.figure) for r in results))
     return 0
 
