@@ -39,6 +39,28 @@ def dltips(*args: str, cache: Path) -> tuple[float, float, int, float]:
             usage.ru_utime + usage.ru_stime)
 
 
+def accuracy_report(cache: Path) -> None:
+    """The test's drawn digits (tests/drawn_digits.py, the same seed) through the cached
+    default model: overall, per background and the styles it gets wrong."""
+    import numpy as np
+    from drawn_digits import drawn_set
+
+    from autograder.examples import digit_image, predict
+
+    model = predict.default_model(cache)
+    drawn = drawn_set(per_style=10, seed=2024)
+    x = np.stack([digit_image.prepare(image.astype(np.float32)).pixels for image, _, _ in drawn])
+    labels = np.array([label for _, label, _ in drawn])
+    right = model.probabilities(x).argmax(axis=1) == labels
+    paper = np.arange(len(drawn)) % 2 == 0
+    wrong = {}
+    for (_, _, style), ok in zip(drawn, right, strict=True):
+        wrong[style] = wrong.get(style, 0) + (not ok)
+    print(f"drawn digits recognised: {100 * right.mean():.1f} % of {len(drawn)} (paper "
+          f"{100 * right[paper].mean():.1f} %, black canvas {100 * right[~paper].mean():.1f} %); "
+          "missed: " + (", ".join(f"{k} {v}/10" for k, v in wrong.items() if v) or "none"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
@@ -70,6 +92,7 @@ def main() -> None:
         wall, peak, status, _ = dltips("predict", str(bomb), cache=cache)
         print(f"169-megapixel PNG of {bomb.stat().st_size} bytes refused: exit {status}, "
               f"{wall:.2f} s, peak RSS {peak:.0f} MiB, {load()}")
+        accuracy_report(cache)
         if args.examples:
             wall, peak, status, cpu = dltips("examples", "-o", str(work / "examples"),
                                              cache=cache)
