@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -76,14 +77,16 @@ def _from_weights(path: Path, source: str) -> Model:
 
 
 def _make_data(count: int, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
-    """The training digits, made in two processes forked before TensorFlow is imported,
+    """The training digits, made in two processes started before TensorFlow is imported,
     while this process imports it (5-7 s of the first minute)."""
     from autograder.examples.common import keras
     from autograder.examples.digit_data import training_set
 
     parts, done = 8, 0
     share = -(-count // parts)
-    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("fork")) as pool:
+    # fork is cheap, but unsafe once TensorFlow's threads run (a test session, a notebook)
+    method = "spawn" if "tensorflow" in sys.modules else "fork"
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context(method)) as pool:
         futures = [pool.submit(training_set, share, seed) for seed in range(parts)]
         keras()
         results = []
