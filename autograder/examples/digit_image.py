@@ -25,6 +25,7 @@ MAX_PIXELS = 24_000_000     # 6000x4000, a 24-megapixel photo; Pillow's limit is
 WORK_SIDE = 1024            # the longest side worked on after draft/reduce
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
 INK_THRESHOLD = 0.25        # of the strongest ink: what counts as the digit when cropping
+NOISE_FLOOR = 0.15          # of the strongest ink: weaker is background noise
 BOX, FRAME = 20, 28         # MNIST: the digit fits 20x20, centred in 28x28
 STROKE_SHARE = 0.1          # a stroke thinner than this share of the digit's size is thickened
 
@@ -96,7 +97,9 @@ def ink_of(gray: np.ndarray) -> tuple[np.ndarray, bool]:
     ink = np.clip(ink - background, 0.0, None)  # the paper's own grey is not ink
     if ink.max() <= 8.0:
         raise ImageError("the image holds no ink (it is one flat colour)")
-    return (ink / ink.max()).astype(np.float32), paper
+    ink = ink / ink.max()
+    ink[ink < NOISE_FLOOR] = 0.0     # JPEG ringing and paper grain: MNIST's black is black
+    return ink.astype(np.float32), paper
 
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:
