@@ -335,3 +335,20 @@ def test_mnist_npz_is_trained_on_and_a_broken_one_refused(tmp_path, monkeypatch,
     np.savez(broken, x_train=np.zeros((3, 5)), y_train=np.zeros(3, dtype=int))
     assert cli.main(["predict", str(image), "--mnist", str(broken)]) == 2
     assert "x_train must be (N, 28, 28)" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_saved_28x28_keras_model_is_used_through_keras(trained, tmp_path, capsys):
+    """--model with a 28x28x1 .keras (the default CNN as a student would save it) answers
+    what the cached numpy pass answers."""
+    from PIL import Image
+
+    image = tmp_path / "seven.png"
+    Image.fromarray(np.uint8(_stroke_seven(150, 8, paper=True))).save(image)
+    saved = trained / f"{predict.DEFAULT_NAME}.keras"
+    assert cli.main(["predict", str(image), "--model", str(saved), "--out", str(tmp_path)]) == 0
+    via_keras = capsys.readouterr().out
+    assert cli.main(["predict", str(image), "--out", str(tmp_path)]) == 0
+    via_numpy = capsys.readouterr().out
+    assert re.search(r"seven\.png: 7\s+\(top 3: 7: ", via_keras)
+    assert via_keras.split("(top 3: ")[1][:12] == via_numpy.split("(top 3: ")[1][:12]
