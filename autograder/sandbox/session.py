@@ -422,10 +422,7 @@ class StudentSession:
         nproc = 64
         try:
             if profile is not None:
-                from autograder.sandbox.profiles import package_paths  # profiled sessions only
-
                 self._server_args, nproc = profile.server_args(), profile.nproc
-                scratch.packages = package_paths(profile.packages) if profile.packages else ()
                 scratch.env = dict(profile.env)
             _add_files(scratch, extra_files or {})
         except BaseException:
@@ -508,6 +505,10 @@ class StudentSession:
         self._check_wall(label)
         if module in self._import_failures:
             raise self._import_failures[module]
+        if op != "stats" and self._module_missing(module):
+            # The worker would only say so: no worker (for a profile like keras, seconds of
+            # start-up) is started to learn that a file is not there.
+            raise StudentError("missing_module", f"{module}.py is missing from the submission")
         fields, blobs = protocol.encode_values(
             [("args", list(args)), ("kwargs", dict(kwargs or {}))], allow_rng=True, exact=False)
         self._next_id += 1
@@ -627,8 +628,7 @@ class StudentSession:
         parent-death signal) follows the thread that spawned the worker, not the process.
         """
         if self._res.worker is None and not self.closed:
-            self._res.worker = _Worker(self._res.scratch, self._limits, self._tail,
-                                       self.flood_limit, self._server_args)
+            self._res.worker = self._new_worker()
 
     def _ensure_worker(self, label: str) -> _Worker:
         worker = self._res.worker
@@ -640,8 +640,7 @@ class StudentSession:
         try:
             if worker is None or not worker.alive():
                 self._drop_worker()
-                worker = _Worker(self._res.scratch, self._limits, self._tail, self.flood_limit,
-                                 self._server_args)
+                worker = self._new_worker()
                 self._res.worker = worker
             ready, _ = worker.receive(deadline)
             if ready.get("status") != "ready":
@@ -658,6 +657,22 @@ class StudentSession:
             self.wall_used += elapsed
             self.startup_seconds.append(elapsed)
         return worker
+
+    def _new_worker(self) -> _Worker:
+        scratch = self._res.scratch
+        if self.profile is not None and self.profile.packages and not scratch.packages:
+            # Read from the installed packages' metadata (~1 s for TensorFlow's closure):
+            # only once a worker of this profile is really needed.
+            from autograder.sandbox.profiles import package_paths
+
+            scratch.packages = package_paths(self.profile.packages)
+        return _Worker(scratch, self._limits, self._tail, self.flood_limit, self._server_args)
+
+    def _module_missing(self, module: str) -> bool:
+        """Whether nothing named ``module``.py is in the copy (the worker's own check, made
+        here first). Only the directory entry is looked at, never followed: whatever stands
+        there, a file or anything else, the worker is asked and judges it as before."""
+        return not os.path.lexists(self._res.scratch.cwd / f"{module}.py")
 
     def _drop_worker(self) -> None:
         self._res.drop_worker()
