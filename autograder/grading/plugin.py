@@ -262,7 +262,22 @@ def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
         "kind": "passed" if report.passed else _failure_kind(call, report),
         "message": "" if report.passed else _failure_message(call, report),
         "duration": round(report.duration, 4),
+        "notes": _new_retry_notes(item.config),
     }
+
+
+_NOTES_SEEN = pytest.StashKey[dict]()
+
+
+def _new_retry_notes(config: pytest.Config) -> list[str]:
+    """The calls retried after an outside signal since the previous record (tests run one
+    at a time, so they belong to this test; see StudentSession.retry_notes)."""
+    seen = config.stash.setdefault(_NOTES_SEEN, {})
+    notes = []
+    for session in _all_sessions(config):
+        notes += session.retry_notes[seen.get(id(session), 0):]
+        seen[id(session)] = len(session.retry_notes)
+    return notes
 
 
 def _doc_summary(item: pytest.Item) -> str:

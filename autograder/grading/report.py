@@ -130,6 +130,8 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
     output_lines += [f"Note: {note}" for note in staged.notes]
     if raw.get("stopped"):
         output_lines.append(f"Note: {raw['stopped']}")
+    output_lines += [f"Note: {note}" for record in raw.get("tests", [])
+                     for note in record.get("notes", ())]
     if raw.get("grader_error"):
         output_lines.append(f"GRADER ERROR: {raw['grader_error']}")
     return clean_tree({
@@ -163,7 +165,8 @@ def _gradescope_test(number: int, record: dict, visibility: str) -> dict:
         "score": record["points"] if passed else 0.0,
         "max_score": record["points"],
         "status": "passed" if passed else "failed",
-        "output": "" if passed else _test_output(record),
+        "output": "\n".join([*([] if passed else [_test_output(record)]),
+                              *record.get("notes", ())]),
         "output_format": "text",
         "visibility": visibility,
         "tags": [module, *functions],
