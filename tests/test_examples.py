@@ -19,6 +19,9 @@ import pytest
 from autograder import cli
 from autograder.examples import EXAMPLES, run_examples
 
+# Slow end to end: deselected by the README's test command, run by .ci/run.
+pytestmark = pytest.mark.slow
+
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
