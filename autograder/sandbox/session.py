@@ -534,8 +534,11 @@ class StudentSession:
             raise self._import_failures[module]
         if op != "stats" and self._module_missing(module):
             # The worker would only say so: no worker (for a profile like keras, seconds of
-            # start-up) is started to learn that a file is not there.
-            raise StudentError("missing_module", f"{module}.py is missing from the submission")
+            # start-up) is started to learn that a file is not there. Cached, as the
+            # worker's answer is (an import failure).
+            error = StudentError("missing_module", f"{module}.py is missing from the submission")
+            self._import_failures[module] = error
+            raise error
         fields, blobs = protocol.encode_values(
             [("args", list(args)), ("kwargs", dict(kwargs or {}))], allow_rng=True, exact=False)
         self._next_id += 1
