@@ -261,6 +261,7 @@ def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
         "passed": bool(report.passed),
         "kind": "passed" if report.passed else _failure_kind(call, report),
         "message": "" if report.passed else _failure_message(call, report),
+        "mistake": None if report.passed else _matched_mistake(call),
         "duration": round(report.duration, 4),
         "notes": _new_retry_notes(item.config),
     }
@@ -278,6 +279,12 @@ def _new_retry_notes(config: pytest.Config) -> list[str]:
         notes += session.retry_notes[seen.get(id(session), 0):]
         seen[id(session)] = len(session.retry_notes)
     return notes
+
+
+def _matched_mistake(call: pytest.CallInfo) -> str | None:
+    """The mistake model a wrong answer matched (``check_close`` names it), else None."""
+    mistake = getattr(call.excinfo.value, "mistake", None) if call.excinfo else None
+    return mistake if isinstance(mistake, str) else None
 
 
 def _doc_summary(item: pytest.Item) -> str:
