@@ -14,7 +14,7 @@
     dltips gradescope [--out FILE.zip]                 build the Gradescope autograder zip
     dltips nbgrader init DIR [--assignment NAME]       write an nbgrader course for the unit
     dltips examples [NAME...] --out DIR [--quick]      lecture figures (learning rate ... BN)
-    dltips predict IMAGE... [--model FILE]             recognise a handwritten digit image
+    dltips predict IMAGE... [--model FILE] [--explain] recognise a handwritten digit image
 """
 
 from __future__ import annotations
@@ -152,9 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="recognise handwritten digit images")
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE",
                          help="PNG or JPEG files, one digit each")
-    predict.add_argument("--model", type=Path, default=None,
-                         help="a saved Keras model (.keras); default: the lecture network "
-                              "trained once on the offline 8x8 digits and cached")
+    chosen = predict.add_mutually_exclusive_group()
+    chosen.add_argument("--model", type=Path, default=None,
+                        help="a saved Keras model (.keras) with an 8x8 or 28x28 input; "
+                             "default: a CNN trained once offline and cached")
+    chosen.add_argument("--mnist", type=Path, default=None, metavar="PATH",
+                        help="train (once, cached) on a Keras-format mnist.npz instead")
+    predict.add_argument("--explain", action="store_true",
+                         help="draw every step: the input, the crop, the network input, "
+                              "the top 3")
     predict.add_argument("--out", "-o", type=Path, default=Path("dltips-predictions"),
                          help="where the figures go")
     return parser
@@ -417,7 +423,14 @@ def cmd_examples(args: argparse.Namespace) -> int:
     unknown = [n for n in args.names if n not in EXAMPLES]
     if unknown:
         raise UsageFailure(f"unknown example {unknown[0]!r}; choose from {', '.join(EXAMPLES)}")
-    results = run_examples(args.names, args.out, quick=args.quick)
+    chosen = [name for name in EXAMPLES if name in args.names] or list(EXAMPLES)
+    results = []
+    with _progress() as bar:   # a full run takes minutes on a loaded machine
+        task = bar.add_task("examples", total=len(chosen))
+        for name in chosen:
+            bar.update(task, description=f"examples: {name}")
+            results += run_examples([name], args.out, quick=args.quick)
+            bar.advance(task)
     console.print("Wrote " + ", ".join(str(r.figure) for r in results))
     return 0
 
@@ -429,17 +442,32 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if missing:
         raise UsageFailure(f"{missing[0]}: no such image file")
     try:
-        model, max_value = (predict.load_model(args.model) if args.model
-                            else predict.lecture_model())
-        for image in args.images:
-            result = predict.predict(model, image, max_value)
-            result.figure = predict.figure(result, predict.read_gray(image), args.out)
-            top3 = ", ".join(f"{d}: {100 * p:.1f} %" for d, p in result.top3)
-            console.print(f"{_escape(str(image))}: [bold]{result.label}[/]  (top 3: {top3})  "
-                          f"figure {_escape(str(result.figure))}", soft_wrap=True)
-    except predict.ImageError as error:
+        with _progress() as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done)
+
+            model = (predict.load_model(args.model) if args.model
+                     else predict.mnist_model(args.mnist, progress=progress) if args.mnist
+                     else predict.default_model(progress=progress))
+    except predict.ModelError as error:
         raise UsageFailure(str(error)) from None
-    return 0
+    refused = 0
+    for image in args.images:
+        try:
+            result = predict.predict(model, image)
+        except predict.ImageError as error:
+            _say_error(f"dltips: error: {error}")
+            refused += 1
+            continue
+        result.figure = predict.figure(result, args.out, explain=args.explain)
+        top3 = ", ".join(f"{d}: {100 * p:.1f} %" for d, p in result.top3)
+        console.print(f"{_escape(str(image))}: [bold]{result.label}[/]  (top 3: {top3})  "
+                      f"figure {_escape(str(result.figure))}", soft_wrap=True)
+    return 2 if refused else 0
 
 
 COMMANDS = {"grade": cmd_grade, "demo": cmd_demo, "report": cmd_report, "check": cmd_check,
