@@ -54,6 +54,7 @@ def test_reference_gets_full_marks(graded_samples):
     assert results["score"] == _max_points(results) > 0
 
 
+@pytest.mark.slow  # grades the Keras module too: TensorFlow, training
 def test_independent_implementation_gets_full_marks():
     """Written from the contract alone, so full marks prove the tests ask nothing more."""
     results = grade_submission(INDEPENDENT, OPTIONS).results

@@ -37,6 +37,9 @@ from autograder.course.solution_source import stub_text
 from autograder.delivery import nbgrader_course as course_mod
 from autograder.delivery.shared_runs import STORE_VARIABLE
 
+# Slow end to end: deselected by the README's test command, run by .ci/run.
+pytestmark = pytest.mark.slow
+
 ASSIGNMENT = course_mod.DEFAULT_ASSIGNMENT
 HIDDEN_SUITE = REPO_ROOT / "autograder" / "course" / "suites" / "hidden"
 

@@ -33,6 +33,7 @@ def test_release_carries_the_student_notebooks_and_their_data(student_tree):
     assert "jupyter lab assignments/" in (student_tree / "README.md").read_text()
 
 
+@pytest.mark.slow
 def test_a_notebook_runs_inside_the_release_on_its_own_files(student_tree, tmp_path):
     """02_normalization reads the lecture table: found in assignments/data/ of the release."""
     folder = student_tree / "assignments"

@@ -128,6 +128,8 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
         output_lines.append(say("output.no_modules", lang))
     if raw.get("stopped"):
         output_lines.append(say("output.note", lang, note=raw["stopped"]))
+    output_lines += [say("output.note", lang, note=note) for record in raw.get("tests", [])
+                     for note in record.get("notes", ())]
     if raw.get("grader_error"):
         output_lines.append(say("output.grader_error", lang))
     return clean_tree({
@@ -170,7 +172,8 @@ def _gradescope_test(number: int, record: dict, visibility: str, disclose: str,
         "score": record["points"] if passed else 0.0,
         "max_score": record["points"],
         "status": "passed" if passed else "failed",
-        "output": "" if passed or not listed else test_output(record, disclose, lang),
+        "output": "\n".join([*([] if passed or not listed else [test_output(record, disclose, lang)]),
+                              *record.get("notes", ())]),
         "output_format": "text",
         "visibility": visibility if listed else "hidden",
         "tags": [module, *functions],
