@@ -64,12 +64,14 @@ def wheel(tmp_path_factory):
     return next(out.glob("dltips-*.whl"))
 
 
+@pytest.mark.slow
 def test_wheel_carries_the_grading_data(wheel):
     """A non-editable install (as on Gradescope) must bring the ini, caches and worker."""
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("autograder/grading/suites.ini", "autograder/course/references/keras_refs.npz",
                    "autograder/course/suites/public/expected.npz",
                    "autograder/sandbox/worker/server.py",
+                   "autograder/grading/catalogue/ko.toml", "autograder/course/mistakes/ko.toml",
                    "autograder/course/suites/hidden/test_batchnorm.py", "solutions/optimizers.py"):
         assert needed in names
 
@@ -92,6 +94,7 @@ with StudentSession(sub, isolation="bwrap") as session:
 """
 
 
+@pytest.mark.slow
 def test_installed_package_grades_in_bwrap_and_hides_its_solutions(wheel, tmp_path):
     """pip-installed (not editable), in a venv under /tmp: the case Gradescope and CI hit."""
     from autograder.sandbox import levels

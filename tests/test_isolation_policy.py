@@ -153,5 +153,7 @@ def test_gradescope_takes_the_strongest_level_and_records_it(no_bwrap, tmp_path)
     data = json.loads(results.read_text())
     level = data["extra_data"]["isolation"]
     assert level in ("user", "none")  # no bwrap in this image: the strongest left
-    assert f"Isolation: {data['extra_data']['isolation_note']}" in data["output"]
+    # said to the instructor (the autograder's log), never in what the student reads
+    assert data["extra_data"]["isolation_note"] in done.stdout
+    assert "Isolation" not in data["output"]
     assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0
