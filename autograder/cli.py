@@ -4,6 +4,8 @@
     dltips grade --nbgrader COURSE --assignment NAME --out DIR [--student ID]
                                                        grade an nbgrader course's submitted/
     dltips demo [--out DIR] [--jobs N]                 grade the bundled sample submissions
+    dltips report GRADED [--out DIR] [--submissions DIR]
+                                                       the class report (report.html + CSV)
     dltips check [MODULE...] [--path DIR]              student: run the visible checks
     dltips release stubs [--check]                     regenerate assignments/ (modules and
                                                        notebooks) from solutions/
@@ -99,6 +101,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="grade the bundled sample submissions")
     demo.add_argument("--out", "-o", type=Path, default=Path("dltips-demo"))
     _add_grading_options(demo)
+
+    report = commands.add_parser("report", help="write the class report of a graded folder")
+    report.add_argument("graded", type=Path, help="the --out folder of `dltips grade`")
+    report.add_argument("--out", "-o", type=Path, default=None,
+                        help="output folder (default GRADED/class-report)")
+    report.add_argument("--submissions", type=Path, default=None,
+                        help="folder holding each submission as <name> or <name>.zip "
+                        "(default: where results.json says it was read)")
+    report.add_argument("--no-similarity", action="store_true",
+                        help="skip the similarity check between submissions")
+    report.add_argument("--similarity-threshold", type=float, default=0.6,
+                        help="flag a pair when this share of one's code is in the other (0.6)")
+    report.add_argument("--jobs", "-j", type=int, default=1,
+                        help="processes fingerprinting submissions at once")
 
     check = commands.add_parser("check", help="run the visible checks on your assignments")
     check.add_argument("modules", nargs="*", metavar="MODULE",
@@ -236,7 +252,7 @@ def _grade_nbgrader_course(args: argparse.Namespace) -> int:
 
 
 def _duration(seconds: float) -> str:
-    """'2 d 3 h 4 min' (at least '0 min'), for the late line."""
+    """'2 d 3 h 4 min' ('42 s' under a minute), for the late line."""
     minutes = int(seconds // 60)
     parts = [(minutes // 1440, "d"), (minutes // 60 % 24, "h"), (minutes % 60, "min")]
     shown = [f"{value} {unit}" for value, unit in parts if value]
@@ -263,6 +279,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sources = materialize(submissions_dir)
     console.print(f"Grading {len(sources)} bundled sample submissions from {submissions_dir}")
     return _grade_and_report(sources, args.out / "results", _options(args, "hidden"), args.jobs)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from autograder.classreport.build import ReportOptions, build_report
+    from autograder.classreport.graded import GradedFolderError
+    from autograder.classreport.similarity import Settings
+
+    if not 0 < args.similarity_threshold <= 1:
+        raise UsageFailure("--similarity-threshold must be in (0, 1]")
+    if args.submissions is not None and not args.submissions.is_dir():
+        raise UsageFailure(f"--submissions {args.submissions} is not a folder")
+    options = ReportOptions(out_dir=args.out, submissions=args.submissions,
+                            similarity=not args.no_similarity, jobs=max(1, args.jobs),
+                            settings=Settings(threshold=args.similarity_threshold))
+    try:
+        path = build_report(args.graded, options)
+    except GradedFolderError as error:
+        raise UsageFailure(str(error)) from None
+    console.print(f"Wrote {_escape(str(path))} (and a CSV file per table beside it)")
+    return 0
 
 
 def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, jobs: int,
@@ -445,8 +481,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"grade": cmd_grade, "demo": cmd_demo, "check": cmd_check, "release": cmd_release,
-            "references": cmd_references, "gradescope": cmd_gradescope,
+COMMANDS = {"grade": cmd_grade, "demo": cmd_demo, "report": cmd_report, "check": cmd_check,
+            "release": cmd_release, "references": cmd_references, "gradescope": cmd_gradescope,
             "nbgrader": cmd_nbgrader, "examples": cmd_examples, "predict": cmd_predict}
 
 

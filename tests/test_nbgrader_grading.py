@@ -48,7 +48,7 @@ def submission_line(folder: Path) -> str:
 def test_hostile_student_ids_never_collide_or_take_a_class_output(tmp_path):
     course, out = tmp_path / "course", tmp_path / "out"
     ids = ["alice", "alice ", "ALICE", "grades.csv", "summary.png", "report", "report.html",
-           "similarity.csv"]
+           "similarity.csv", "class-report"]
     for student in ids:
         submit(course, student, SOLVED if student == "alice" else STUB)
     done = run_cli("grade", "--nbgrader", str(course), "--assignment", "a1", "--out", str(out))
@@ -58,13 +58,22 @@ def test_hostile_student_ids_never_collide_or_take_a_class_output(tmp_path):
     # ids in sorted order ("ALICE" < "alice" < "alice "): the first takes the bare name
     folders = {"ALICE": "ALICE", "alice": "alice-2", "alice ": "alice-3",
                "grades.csv": "_grades.csv", "summary.png": "_summary.png", "report": "_report",
-               "report.html": "_report.html", "similarity.csv": "_similarity.csv"}
+               "report.html": "_report.html", "similarity.csv": "_similarity.csv",
+               "class-report": "_class-report"}
     assert set(table) == set(folders.values())
     assert table["alice-2"]["total"] == "8"  # not overwritten by "alice " or "ALICE"
     assert all(table[f]["total"] == "0" for f in folders.values() if f != "alice-2")
     for student, folder in folders.items():  # each knows who it is: the id, not the assignment
         assert submission_line(out / folder) == f"Submission: {student}"
         assert f"Submission: {student}" in (out / folder / "feedback.md").read_text()
+
+
+def test_every_class_output_name_is_reserved():
+    from autograder.grading import report
+    from autograder.grading.output_names import folder_names, is_reserved
+
+    assert report.CLASS_FILES and all(is_reserved(name) for name in report.CLASS_FILES)
+    assert not set(folder_names(report.CLASS_FILES)) & set(report.CLASS_FILES)
 
 
 def test_plain_grade_of_colliding_basenames(tmp_path):

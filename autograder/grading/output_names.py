@@ -12,9 +12,10 @@ nbgrader student id. The rule: a folder name is
 - never a class output's: a name is reserved when the part before its first dot is one of
   ``RESERVED_STEMS`` (``grades.csv``, ``summary.png``, ``report``, ``report.html`` and
   any future ``grades.*``...) or when it starts with one of ``RESERVED_PREFIXES``
-  (``similarity*``), case-insensitively; such a submission's folder gets a leading
-  underscore (``_grades.csv``, ``_report``). Class outputs keep to these names and never
-  start with an underscore.
+  (``class-*``: ``class-report``, ``dltips report``'s folder; ``similarity*``),
+  case-insensitively; such a submission's folder gets a leading underscore
+  (``_grades.csv``, ``_report``). Class outputs keep to these names and never start with
+  an underscore (a test checks ``report.CLASS_FILES``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 RESERVED_STEMS = ("grades", "summary", "report")
-RESERVED_PREFIXES = ("similarity",)
+RESERVED_PREFIXES = ("class-", "similarity")
 MAX_LENGTH = 120
 
 
