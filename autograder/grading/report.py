@@ -305,17 +305,22 @@ def write_class_outputs(out_dir: Path, submissions: list[SubmissionResult],
 
 def write_grades_csv(path: Path, submissions: list[SubmissionResult]) -> None:
     """A row per submission: its name, one column per module, the total and the maximum,
-    its status, and when it came in and what that cost (``LATE_COLUMNS``)."""
+    its status, and, when the run knows it, when it came in and what that cost
+    (``LATE_COLUMNS``)."""
     handle = io.StringIO()
     writer = csv.writer(handle)
-    writer.writerow(["submission", *MODULES, "total", "max_score", "status", *LATE_COLUMNS])
+    # Only a run that knows when submissions came in (the nbgrader path) has the columns.
+    late_known = any("late" in sub.results["extra_data"] for sub in submissions)
+    late_columns = LATE_COLUMNS if late_known else ()
+    writer.writerow(["submission", *MODULES, "total", "max_score", "status", *late_columns])
     for sub in submissions:
         scores = module_scores(sub.results)
         extra = sub.results["extra_data"]
         status = ("grader_error" if extra.get("grader_error")
                   else "stopped" if extra.get("stopped") else "graded")
         writer.writerow([csv_cell(clean_text(sub.name)), *(_fmt(scores[m][0]) for m in MODULES),
-                         _fmt(sub.score), _fmt(sub.max_score), status, *_late_cells(extra)])
+                         _fmt(sub.score), _fmt(sub.max_score), status,
+                         *(_late_cells(extra) if late_known else ())])
     write_private(path, handle.getvalue())
 
 
