@@ -65,12 +65,14 @@ def wheel(tmp_path_factory):
     return next(out.glob("dltips-*.whl"))
 
 
+@pytest.mark.slow
 def test_wheel_carries_the_grading_data(wheel):
     """A non-editable install (as on Gradescope) must bring the ini, caches and worker."""
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("autograder/grading/suites.ini", "autograder/course/references/keras_refs.npz",
                    "autograder/course/suites/public/expected.npz",
                    "autograder/sandbox/worker/server.py",
+                   "autograder/grading/catalogue/ko.toml", "autograder/course/mistakes/ko.toml",
                    "autograder/course/suites/hidden/test_batchnorm.py", "solutions/optimizers.py"):
         assert needed in names
 
@@ -121,6 +123,7 @@ def install_wheel(wheel: Path, where: Path) -> tuple[str, dict[str, str]]:
     return sys.executable, {**environment, "PYTHONPATH": str(target)}
 
 
+@pytest.mark.slow
 def test_installed_package_grades_in_bwrap_and_hides_its_solutions(wheel, tmp_path):
     """pip-installed (not editable), under /tmp: the case Gradescope and CI hit."""
     from autograder.sandbox import levels

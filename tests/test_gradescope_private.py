@@ -99,6 +99,7 @@ def _install(root: Path) -> tuple[Path, Path]:
     return python, Path(purelib)
 
 
+@pytest.mark.slow
 def test_user_level_reads_nothing_of_the_grader(autograder_root):
     require_level("user")
     root = autograder_root

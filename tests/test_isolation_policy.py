@@ -155,5 +155,7 @@ def test_gradescope_takes_the_strongest_level_and_records_it(no_bwrap, tmp_path)
         assert data["score"] == 0 and "could not isolate your code" in data["output"]
         return
     assert data["extra_data"]["isolation"] == "user"  # no bwrap in this image: the next
-    assert f"Isolation: {data['extra_data']['isolation_note']}" in data["output"]
+    # said to the instructor (the autograder's log), never in what the student reads
+    assert data["extra_data"]["isolation_note"] in done.stdout
+    assert "Isolation" not in data["output"]
     assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0

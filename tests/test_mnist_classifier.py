@@ -149,6 +149,7 @@ def test_build_model_rejects_input_dim_zero():
         mc.build_model(0)
 
 
+@pytest.mark.slow
 def test_train_model_is_fit_and_the_steps_rule_matches_keras(keras):
     """The hidden suite checks batch_size and validation_split through history.params
     ['steps']; its rule (floor for the split, ceil for the batches) is Keras's own."""
@@ -199,6 +200,7 @@ def test_confusion_matrix_matches_sklearn():
 
 
 # ----- Keras objects across the boundary -----------------------------------------------
+@pytest.mark.slow
 def test_bridge_exports_models_and_histories_and_rebuilds_grader_models(keras):
     """Worker side: a model or History becomes plain data; ModelData becomes a compiled
     model with the same weights. Trusted side: the export rebuilds to the same predictions."""

@@ -56,6 +56,7 @@ def _session(tmp_path: Path, level: str, **kwargs) -> StudentSession:
                           memory_limit=KERAS.memory_mb * 2**20, **kwargs)
 
 
+@pytest.mark.slow
 def test_keras_profile_view_adds_tensorflow_and_nothing_of_the_grader(tmp_path):
     if not levels.level_status("bwrap")[0]:
         pytest.skip("bubblewrap is not usable here (CI installs it)")
@@ -78,6 +79,7 @@ def test_keras_profile_view_adds_tensorflow_and_nothing_of_the_grader(tmp_path):
         assert state["env"]["PATH"] == paths.SYSTEM_PATH  # the profile never replaces ours
 
 
+@pytest.mark.slow
 def test_grader_files_are_in_the_copy_before_the_worker_starts(tmp_path):
     files = {"grader_data/a.bin": b"\x00\x01abc", "top.txt": b"hello"}
     with _session(tmp_path, "auto", extra_files=files) as session:
@@ -119,13 +121,15 @@ def train_model(model, x, y, epochs=5, batch_size=128, validation_split=0.1):
 '''
 
 
+@pytest.mark.slow
 def test_a_lying_submission_earns_nothing_for_its_lies(tmp_path):
     """Forged configs are refused before Keras sees them, a forged History's accuracy is
     ignored (the grader measures the returned model), unchanged weights are noticed."""
     liar = tmp_path / "liar"
     liar.mkdir()
     (liar / "mnist_classifier.py").write_text(textwrap.dedent(LIAR))
-    results = grade_submission(liar, GradeOptions(modules=("mnist_classifier",))).results
+    results = grade_submission(liar, GradeOptions(modules=("mnist_classifier",),
+                                                  disclose="values")).results  # in full
     outcome = {t["extra_data"]["nodeid"].split("::")[-1]: t for t in results["tests"]}
     architecture = outcome["test_build_model_is_the_lecture_network"]
     assert architecture["status"] == "failed" and "does not accept" in architecture["output"]

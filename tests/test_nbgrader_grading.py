@@ -45,6 +45,7 @@ def submission_line(folder: Path) -> str:
     return results["output"].splitlines()[0]
 
 
+@pytest.mark.slow
 def test_hostile_student_ids_never_collide_or_take_a_class_output(tmp_path):
     course, out = tmp_path / "course", tmp_path / "out"
     ids = ["alice", "alice ", "ALICE", "grades.csv", "summary.png", "report", "report.html",
@@ -76,6 +77,7 @@ def test_every_class_output_name_is_reserved():
     assert not set(folder_names(report.CLASS_FILES)) & set(report.CLASS_FILES)
 
 
+@pytest.mark.slow
 def test_plain_grade_of_colliding_basenames(tmp_path):
     paths = []
     for parent, name in [("a", "alice"), ("b", "alice"), ("c", "Alice"), ("d", "grades.csv"),
@@ -89,6 +91,7 @@ def test_plain_grade_of_colliding_basenames(tmp_path):
     assert rows(out)["alice"]["total"] == "8" and rows(out)["alice-2"]["total"] == "0"
 
 
+@pytest.mark.slow
 def test_regrade_one_student_keeps_the_others(tmp_path):
     course, out = tmp_path / "course", tmp_path / "out"
     submit(course, "alice", SOLVED)
@@ -147,6 +150,7 @@ def test_lateness_is_nbgraders_own_on_a_gradebook_with_an_extension(tmp_path):
                                                         / "a1")) == 0  # default: 'none'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["zero"])
 def test_late_submissions_agree_with_nbgrader_autograde(tmp_path, fake_root, method):  # noqa: F811
     course = tmp_path / "course"

@@ -23,6 +23,8 @@ from pathlib import Path
 from autograder.course.contract import REPO_ROOT
 from autograder.course.references.generate import recorded_versions
 from autograder.grading.engine import GradeOptions, grade_submission
+from autograder.grading.messages import say
+from autograder.grading.policy import SETTINGS_FILE, Settings, installed_settings
 from autograder.sandbox.levels import resolve_isolation
 from autograder.sandbox.paths import protect_private_dirs
 
@@ -74,15 +76,23 @@ PACKAGED = ("pyproject.toml", "README.md", "SECURITY.md", "autograder", "solutio
 _SKIP_PARTS = {"__pycache__", ".pytest_cache"}
 
 
-def build(out: Path, root: Path = REPO_ROOT) -> Path:
-    """Write the Gradescope autograder zip to ``out`` and return its path."""
+def build(out: Path, root: Path = REPO_ROOT, settings: Settings | None = None) -> Path:
+    """Write the Gradescope autograder zip to ``out`` and return its path.
+
+    ``settings`` (language, hidden-test disclosure) travel in the zip's copy of the package
+    (``autograder/settings.json``), which ``run`` reads.
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    settings_entry = f"dltips/autograder/{SETTINGS_FILE.name}"
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         _add_script(archive, "setup.sh", setup_sh())
         _add_script(archive, "run_autograder", run_autograder())
         for path in _packaged_files(root):
-            archive.write(path, "dltips/" + path.relative_to(root).as_posix())
+            name = "dltips/" + path.relative_to(root).as_posix()
+            if name != settings_entry:  # the instructor's choice below, never a stale copy
+                archive.write(path, name)
+        archive.writestr(settings_entry, (settings or Settings()).to_json())
     return out
 
 
@@ -113,7 +123,8 @@ def run(submission: Path, results_path: Path, private: tuple[Path, ...] = ()) ->
     try:
         payload = _grade(Path(submission), private)
     except Exception as error:  # noqa: BLE001 - Gradescope must get a readable result
-        payload = _failure(f"The grader failed: {type(error).__name__}: {error}.")
+        payload = {"score": 0, "tests": [], "output": say(
+            "output.grader_crashed", _lang(), error=f"{type(error).__name__}: {error}")}
     results_path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     return 0
 
@@ -126,14 +137,23 @@ def _grade(submission: Path, private: tuple[Path, ...]) -> dict:
         return _failure(f"The grader could not make its own files private "
                         f"({', '.join(unprotected)}), so it did not run your code.")
     # One submission per container, and the container is the outer wall: the strongest
-    # level the image allows, recorded in results.json (output and extra_data).
+    # level the image allows, never 'none' (student code would run as root).
     isolation = resolve_isolation("auto")
     if isolation.level not in SAFE_LEVELS:
-        return _failure("The grader could not isolate your code in this container "
-                        f"({isolation.note}), so it did not run it.")
-    result = grade_submission(submission, GradeOptions(isolation=isolation.level),
-                              name="submission")
-    return result.results
+        print(f"Isolation: {isolation.level}: {isolation.note}", flush=True)
+        return _failure("The grader could not isolate your code in this container, so it "
+                        "did not run it.")
+    # What students read: the settings the zip was built with.
+    settings = installed_settings()
+    result = grade_submission(submission, GradeOptions(
+        isolation=isolation.level, disclose=settings.disclose, lang=settings.lang),
+        name="submission")
+    payload = result.results
+    # The sandbox in force is the instructor's to read: the autograder's stdout, which
+    # Gradescope shows to instructors only (stdout_visibility hidden), not the output.
+    extra = payload["extra_data"]
+    print(f"Isolation: {extra.get('isolation')}: {extra.get('isolation_note')}", flush=True)
+    return payload
 
 
 # The levels at which nothing private is readable by student code (SECURITY.md).
@@ -142,6 +162,13 @@ SAFE_LEVELS = ("bwrap", "user")
 
 def _failure(reason: str) -> dict:
     return {"score": 0, "output": f"{reason} Please tell your instructor.", "tests": []}
+
+
+def _lang() -> str:
+    try:
+        return installed_settings().lang
+    except ValueError:
+        return Settings().lang
 
 
 def main(argv: list[str] | None = None) -> int:

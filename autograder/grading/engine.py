@@ -31,7 +31,9 @@ from autograder.grading.limits import (
     runner_memory_mb,
     runner_seconds,
 )
+from autograder.grading.messages import DEFAULT_LANG
 from autograder.grading.output_names import folder_names, safe_name
+from autograder.grading.policy import DEFAULT_DISCLOSURE, FULL_DISCLOSURE, Settings
 from autograder.grading.results import SubmissionResult, progress_path
 from autograder.grading.staging import StagedSubmission, StagingError, stage, submission_name
 from autograder.grading.summary_figure import SummaryFigure
@@ -64,12 +66,24 @@ class GradeOptions:
     memory_mb: int = MEMORY_MB
     modules: tuple[str, ...] = ()
     visibility: str = "visible"  # Gradescope visibility of the results and their tests
+    # What students read (autograder.grading.policy): how much a failed hidden test
+    # discloses, and in which language. The public suite always discloses everything.
+    disclose: str = DEFAULT_DISCLOSURE
+    lang: str = DEFAULT_LANG
     # The runner's own address-space cap; None: RUNNER_MEMORY_MB plus what the graded
     # modules' worker profiles need on the trusted side (limits.runner_memory_mb).
     runner_memory_mb: int | None = None
     # The runner's own time limit; None: the student's wall caps plus room for the trusted
     # side (limits.runner_seconds). Past it the runner is killed and the engine cleans up.
     runner_time_limit: float | None = None
+
+    def __post_init__(self) -> None:
+        Settings(lang=self.lang, disclose=self.disclose)  # SettingsError if unknown
+
+    @property
+    def disclosure(self) -> str:
+        """The level in force: the visible checks are the student's own to read in full."""
+        return FULL_DISCLOSURE if self.suite == "public" else self.disclose
 
     @property
     def runner_timeout(self) -> float:
@@ -125,7 +139,7 @@ def grade_submission(source: Path, options: GradeOptions, out_dir: Path | None =
     if label or name:
         staged = replace(staged, name=label or name)
     results = report.gradescope_results(staged, raw, time.monotonic() - started,
-                                        options.visibility)
+                                        options.visibility, options.disclosure, options.lang)
     if amend is not None:
         amend(results)
     result = SubmissionResult(safe_name(name or submission_name(Path(source))), Path(source),
@@ -242,12 +256,13 @@ def _runner_env() -> dict[str, str]:
 
 
 def failed_submission(source: Path, name: str, error: BaseException, out_dir: Path | None,
-                      visibility: str = "visible") -> SubmissionResult:
+                      options: GradeOptions | None = None) -> SubmissionResult:
     """A zero with the reason, for a submission the pipeline itself could not handle."""
+    options = options or GradeOptions()
     staged = StagedSubmission(name, Path(source), Path(source))
     message = f"{type(error).__name__}: {error}"
     results = report.gradescope_results(staged, {"tests": [], "grader_error": message}, 0.0,
-                                        visibility)
+                                        options.visibility, options.disclosure, options.lang)
     result = SubmissionResult(name, Path(source), results)
     if out_dir is not None:
         result.out_dir = report.write_submission(out_dir / name, results)
@@ -305,10 +320,10 @@ def grade_many(
         except Exception as error:  # noqa: BLE001 - one submission must not stop the class
             try:
                 result = failed_submission(sources[index], names[index], error, out_dir,
-                                           options.visibility)
+                                           options)
             except Exception:  # noqa: BLE001 - not even its zero could be written
                 result = failed_submission(sources[index], names[index], error, None,
-                                           options.visibility)
+                                           options)
         if on_done:
             on_done(result)
         return result

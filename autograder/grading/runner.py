@@ -62,6 +62,9 @@ def pytest_args(
         "-p", "autograder.grading.plugin",
         "-p", "no:cacheprovider",
         "-p", "no:randomly",
+        # Its session-end check collects garbage five times (a tenth of a second or more of
+        # a run): nothing of a grading run's results depends on unraisable exceptions.
+        "-p", "no:unraisableexception",
         "-q", "--no-header", "-rN", "--tb=no", "--assert=plain",
         f"--dltips-submission={submission}",
         f"--dltips-results={results}",

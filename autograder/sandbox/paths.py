@@ -31,7 +31,7 @@ WORKER_FILES = ("server.py", "protocol.py", "keras_bridge.py")
 COURSE_DIR = PACKAGE_DIR / "course"
 PRIVATE_RELATIVE = ("solutions", "autograder/course/suites/hidden",
                     "autograder/course/references", "tests", "autograder/course/samples",
-                    "autograder/course/mistakes.py")
+                    "autograder/course/mistakes")
 PRIVATE_DIRS = tuple(REPO_ROOT / relative for relative in PRIVATE_RELATIVE)
 DISTRIBUTION = "dltips"
 # How the worker sees its world under bwrap, and what it may run.
