@@ -56,7 +56,8 @@ def sigmoid(z):
 # the wheel does not carry), and the bytecode of the private module file.
 PRIVATE_PARTS = ("solutions/", "autograder/course/suites/hidden/",
                  "autograder/course/references/", "autograder/course/samples/",
-                 "autograder/course/mistakes.py", "autograder/course/__pycache__/mistakes.")
+                 "autograder/course/mistakes/", "autograder/course/mistakes.py",
+                 "autograder/course/__pycache__/mistakes.")
 
 
 def _line(script: str, needle: str) -> str:
@@ -104,7 +105,9 @@ def test_user_level_reads_nothing_of_the_grader(autograder_root):
     require_level("user")
     root = autograder_root
     python, site = _install(root)
-    assert list((site / "autograder/course/__pycache__").glob("mistakes.*.pyc"))
+    compiled = [*(site / "autograder/course").glob("__pycache__/mistakes.*.pyc"),
+                *(site / "autograder/course").glob("mistakes/__pycache__/*.pyc")]
+    assert compiled and all(path.stat().st_mode & 0o004 for path in compiled)
     drop = root / "drop"
     drop.mkdir(mode=0o777)
     os.chmod(drop, 0o777)
@@ -137,7 +140,7 @@ def test_user_level_reads_nothing_of_the_grader(autograder_root):
               and path.startswith(str(site))]
     assert leaked == []
     text = json.dumps(results)
-    assert str(root / "source") not in text and "mistakes.cpython" not in text
+    assert str(root / "source") not in text and ".cpython-" not in text
 
 
 def test_the_entry_point_never_grades_at_level_none(tmp_path, monkeypatch):

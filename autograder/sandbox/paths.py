@@ -170,8 +170,8 @@ def private_paths() -> list[Path]:
 def bytecode_of(source: Path) -> list[Path]:
     """The cached bytecode of a private module file, which sits outside it and keeps the
     mode the file had when it was compiled: ``pip install`` compiles every module
-    world-readable before the grader ever makes ``mistakes.py`` 0600, and the ``.pyc``
-    holds all its constants. (A private directory's own ``__pycache__`` is inside it.)"""
+    world-readable before the grader ever makes the file 0600, and the ``.pyc`` holds all
+    its constants. (A private directory's own ``__pycache__`` is inside it.)"""
     if source.suffix != ".py":
         return []
     return sorted((source.parent / "__pycache__").glob(f"{source.stem}.*.pyc"))
