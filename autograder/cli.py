@@ -1,7 +1,7 @@
 """``dltips``: grade a class, try the grader on bundled samples, check your own work.
 
     dltips grade SUBMISSION... --out DIR [--jobs N]    instructor: grade with the hidden suites
-    dltips grade --nbgrader COURSE --assignment NAME --out DIR
+    dltips grade --nbgrader COURSE --assignment NAME --out DIR [--student ID]
                                                        grade an nbgrader course's submitted/
     dltips demo [--out DIR] [--jobs N]                 grade the bundled sample submissions
     dltips report GRADED [--out DIR] [--submissions DIR]
@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from autograder.course.contract import MODULES, REPO_ROOT
 from autograder.grading.engine import (
+    Amend,
     GradeOptions,
     IsolationUnavailable,
     check_isolation,
@@ -122,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="grade COURSE/submitted/<student>/<assignment>/ instead")
     grade.add_argument("--assignment", default=None,
                        help="the nbgrader assignment to grade (with --nbgrader)")
+    grade.add_argument("--student", default=None, metavar="ID",
+                       help="grade only this student again, keeping the others' results "
+                            "in --out, and rewrite the class outputs (with --nbgrader)")
     grade.add_argument("--out", "-o", type=Path, required=True, help="output directory")
     grade.add_argument("--visibility", choices=VISIBILITIES, default="visible",
                        help="Gradescope visibility written into results.json (default visible)")
@@ -221,7 +225,7 @@ def _options(args: argparse.Namespace, suite: str, modules: tuple[str, ...] = ()
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    if args.nbgrader is not None or args.assignment is not None:
+    if args.nbgrader is not None or args.assignment is not None or args.student is not None:
         return _grade_nbgrader_course(args)
     if not args.submissions:
         raise UsageFailure("give the submissions to grade, or --nbgrader COURSE --assignment "
@@ -252,8 +256,10 @@ def _require_isolation(options: GradeOptions) -> None:
 
 
 def _grade_nbgrader_course(args: argparse.Namespace) -> int:
-    """One row per student of ``COURSE/submitted/<student>/<assignment>/``."""
+    """One row per student of ``COURSE/submitted/<student>/<assignment>/``, flagged when
+    late by the course's own nbgrader policy; ``--student``: that student only."""
     from autograder.delivery.nbgrader_course import CourseError, course_settings, submissions
+    from autograder.delivery.nbgrader_lateness import CoursePolicy
 
     if args.submissions:
         raise UsageFailure("give either submission paths or --nbgrader, not both")
@@ -264,11 +270,41 @@ def _grade_nbgrader_course(args: argparse.Namespace) -> int:
         course = course_settings(args.nbgrader)  # what the notebooks' grade cells show
     except (CourseError, SettingsError) as error:
         raise UsageFailure(str(error)) from None
+    ids = [student for student, _ in students]
+    only = None
+    if args.student is not None:
+        if args.student not in ids:
+            raise UsageFailure(f"no submission of {args.assignment!r} by student "
+                               f"{clean_text(args.student)!r} in {args.nbgrader}/submitted")
+        only = [ids.index(args.student)]
     _instructor_only("autograder.course.suites.hidden")
     options = _options(args, "hidden", settings=_settings(args, course))
     _require_isolation(options)
+    try:
+        policy = CoursePolicy(args.nbgrader, args.assignment)
+    except Exception as error:  # noqa: BLE001 - the instructor's config: say what failed
+        raise UsageFailure(f"{args.nbgrader}: cannot read the course's nbgrader config or "
+                           f"gradebook: {type(error).__name__}: {error}") from None
+
+    def amend(index: int, results: dict) -> None:
+        student, folder = students[index]
+        lateness = policy.lateness(student, folder)
+        penalty = policy.penalty(student, float(results["score"]), lateness)
+        results["extra_data"]["late"] = lateness.as_results(penalty)
+        if lateness.seconds_late > 0:
+            results["output"] += (f"\nLate: submitted {_duration(lateness.seconds_late)} after "
+                                  f"the due date; late penalty {penalty:g} points.")
+
     return _grade_and_report([path for _, path in students], args.out, options, args.jobs,
-                             names=[student for student, _ in students])
+                             names=ids, amend=amend, only=only)
+
+
+def _duration(seconds: float) -> str:
+    """'2 d 3 h 4 min' ('42 s' under a minute), for the late line."""
+    minutes = int(seconds // 60)
+    parts = [(minutes // 1440, "d"), (minutes // 60 % 24, "h"), (minutes % 60, "min")]
+    shown = [f"{value} {unit}" for value, unit in parts if value]
+    return " ".join(shown) or f"{seconds:.0f} s"
 
 
 def _instructor_only(module: str) -> None:
@@ -314,12 +350,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, jobs: int,
-                      names: list[str] | None = None) -> int:
-    clean_output_dir(out)
+                      names: list[str] | None = None, amend: Amend | None = None,
+                      only: list[int] | None = None) -> int:
+    if only is None:
+        clean_output_dir(out)
     with _progress() as progress:
-        task = progress.add_task("grading", total=len(sources))
+        task = progress.add_task("grading", total=len(sources) if only is None else len(only))
         results = grade_many(sources, out, options, jobs,
-                             on_done=lambda r: progress.advance(task), names=names)
+                             on_done=lambda r: progress.advance(task), names=names,
+                             amend=amend, only=only)
     if results:
         console.print(class_table(results))
         console.print(columns_legend())

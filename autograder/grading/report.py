@@ -352,18 +352,42 @@ def write_class_outputs(out_dir: Path, submissions: list[SubmissionResult],
 
 
 def write_grades_csv(path: Path, submissions: list[SubmissionResult]) -> None:
-    """A row per submission: its name, one column per module, the total and the maximum."""
+    """A row per submission: its name, one column per module, the total and the maximum,
+    its status, and, when the run knows it, when it came in and what that cost
+    (``LATE_COLUMNS``)."""
     handle = io.StringIO()
     writer = csv.writer(handle)
-    writer.writerow(["submission", *MODULES, "total", "max_score", "status"])
+    # Only a run that knows when submissions came in (the nbgrader path) has the columns.
+    late_known = any("late" in sub.results["extra_data"] for sub in submissions)
+    late_columns = LATE_COLUMNS if late_known else ()
+    writer.writerow(["submission", *MODULES, "total", "max_score", "status", *late_columns])
     for sub in submissions:
         scores = module_scores(sub.results)
         extra = sub.results["extra_data"]
         status = ("grader_error" if extra.get("grader_error")
                   else "stopped" if extra.get("stopped") else "graded")
         writer.writerow([csv_cell(clean_text(sub.name)), *(_fmt(scores[m][0]) for m in MODULES),
-                         _fmt(sub.score), _fmt(sub.max_score), status])
+                         _fmt(sub.score), _fmt(sub.max_score), status,
+                         *(_late_cells(extra) if late_known else ())])
     write_private(path, handle.getvalue())
+
+
+# When a submission came in and what that cost (nbgrader's timestamp.txt against the due
+# date, extra_data["late"]): ISO 8601 UTC or empty; seconds past the due date, 0 when on
+# time; points the course's late-submission policy deducts from ``total``.
+LATE_COLUMNS = ("timestamp", "late_seconds", "late_penalty")
+
+
+def _late_cells(extra: dict) -> list[str]:
+    late = extra.get("late") if isinstance(extra.get("late"), dict) else {}
+    return [csv_cell(str(late.get("timestamp") or "")),
+            _exact(late.get("late_seconds") or 0), _exact(late.get("late_penalty") or 0)]
+
+
+def _exact(value: float) -> str:
+    """A number in full (``:g`` would write 1.23457e+06 seconds)."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def class_pass_rates(submissions: list[SubmissionResult]) -> dict[str, float]:
