@@ -26,7 +26,9 @@ from autograder.grading import report
 from autograder.grading.engine import GradeOptions, grade_many, grade_submission
 
 INDEPENDENT = REPO_ROOT / "tests" / "independent"
-OPTIONS = GradeOptions()
+# Everything the grader found, as students read it at the fullest disclosure level; what
+# each level shows is tests/test_disclosure.py's.
+OPTIONS = GradeOptions(disclose="values")
 
 
 # The samples about a numpy module carry the reference mnist_classifier (as `dltips demo`
@@ -75,6 +77,7 @@ def test_reference_gets_full_marks(graded_samples):
     assert results["score"] == _max_points(results) > 0
 
 
+@pytest.mark.slow  # grades the Keras module too: TensorFlow, training
 def test_independent_implementation_gets_full_marks():
     """Written from the contract alone, so full marks prove the tests ask nothing more."""
     results = grade_submission(INDEPENDENT, OPTIONS).results
@@ -156,6 +159,24 @@ def test_feedback_names_the_mistake(graded_samples):
     assert failed
     assert any("bias correction" in t["output"] for t in failed)
     assert all("max abs error" in t["output"] or "differ" in t["output"] for t in failed)
+
+
+def test_the_mnist_mistakes_are_named_by_their_catalogue_id(graded_samples):
+    """The catalogued preprocess and build_model mistakes are diagnosed by id (the class
+    report counts them) and their hint is in the feedback; the reference matches none."""
+    from autograder.grading.messages import mistake_hint
+
+    for sample, mistake in [("mnist_not_scaled", "preprocess_not_scaled"),
+                            ("mnist_labels_not_one_hot", "preprocess_labels_not_one_hot"),
+                            ("mnist_loss_softmax", "build_model_loss_softmax"),
+                            ("mnist_sparse_loss", "build_model_sparse_loss")]:
+        failed = [t for t in graded_samples["results"][sample].results["tests"]
+                  if t["status"] != "passed"]
+        assert failed, sample
+        assert {t["extra_data"]["mistake"] for t in failed} == {mistake}, sample
+        assert all(mistake_hint(mistake, "en") in t["output"] for t in failed), sample
+    reference = graded_samples["results"]["reference"].results["tests"]
+    assert {t["extra_data"]["mistake"] for t in reference} == {None}
 
 
 # ---------------------------------------------------------------------------------------
@@ -370,7 +391,10 @@ def test_an_unexpected_pipeline_failure_costs_only_that_submission(tmp_path, mon
     by_name = {r.name: r for r in results}
     assert by_name["good"].score == by_name["good"].max_score > 0
     assert by_name["bad"].score == 0
-    assert "PermissionError" in by_name["bad"].results["output"]
+    # the reason is the instructor's (extra_data, the CLI); the student reads that it failed
+    assert "PermissionError" in by_name["bad"].results["extra_data"]["grader_error"]
+    assert "PermissionError" not in by_name["bad"].results["output"]
+    assert "grader failed" in by_name["bad"].results["output"]
     assert (tmp_path / "out" / "bad" / "results.json").exists()
 
 

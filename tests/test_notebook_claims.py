@@ -25,14 +25,14 @@ from autograder.delivery import student_notebooks
 SOURCES = student_notebooks.source_notebooks()
 NOTEBOOKS = {source.stem: nbformat.read(source, as_version=4) for source in SOURCES}
 
-# (notebook, cell id, contract function, start of the mistake's description) -> why the
+# (notebook, cell id, contract function, mistake id) -> why the
 # notebook may show it: the lecture's own (Keras 2) code, corrected in the same cell.
 QUOTED = {
-    ("00_recap", "recap-md-02", "build_model", "the deck's loss='softmax'"):
+    ("00_recap", "recap-md-02", "build_model", "build_model_loss_softmax"):
         "the lecture's Keras 2 code, corrected right below it",
-    ("06_mnist", "mnist-10", "build_model", "the deck's loss='softmax'"):
+    ("06_mnist", "mnist-10", "build_model", "build_model_loss_softmax"):
         "the errata box: loss='softmax' is not a loss",
-    ("06_mnist", "mnist-md-keras", "build_model", "the deck's loss='softmax'"):
+    ("06_mnist", "mnist-md-keras", "build_model", "build_model_loss_softmax"):
         "the lecture's Keras 2 code beside its Keras 3 form",
 }
 
@@ -49,15 +49,14 @@ def _cells():
 
 def _stated_mistakes(source: str) -> set[tuple[str, str]]:
     found = set()
-    for (function, description), wording in mistakes.wording().items():
+    for (function, mistake), wording in mistakes.wording().items():
         if any(re.search(pattern, source, re.M) for pattern in wording.patterns):
-            found.add((function, description))
+            found.add((function, mistake))
     return found
 
 
-def _quoted(name: str, cell_id: str, function: str, description: str) -> bool:
-    return any(key[:3] == (name, cell_id, function) and description.startswith(key[3])
-               for key in QUOTED)
+def _quoted(name: str, cell_id: str, function: str, mistake: str) -> bool:
+    return (name, cell_id, function, mistake) in QUOTED
 
 
 # ---------------------------------------------------------------------------------------
@@ -81,11 +80,11 @@ def test_no_cell_states_a_catalogued_mistake():
     stated = []
     used = set()
     for name, cell in _cells():
-        for function, description in _stated_mistakes(cell.source):
-            if _quoted(name, cell.id, function, description):
+        for function, mistake in _stated_mistakes(cell.source):
+            if _quoted(name, cell.id, function, mistake):
                 used.add((name, cell.id, function))
             else:
-                stated.append((name, cell.id, function, description))
+                stated.append((name, cell.id, function, mistake))
     assert stated == []
     assert used == {key[:3] for key in QUOTED}, "a QUOTED entry no longer quotes anything"
 
@@ -95,8 +94,7 @@ def test_the_check_would_have_caught_the_old_min_max_text():
     old = ("- 강의 코드는 분모에 `1e-7`을 **더하지만**, `min_max_scale`은 scikit-learn처럼 "
            "`maximum(max - min, epsilon)`\n  으로 나눕니다.")
     assert [d for f, d in _stated_mistakes(old) if f == "min_max_scale"] == [
-        "dividing by maximum(max - min, epsilon) instead of by 1 where the range is below "
-        "epsilon (MinMaxScaler divides by 1)"]
+        "min_max_scale_epsilon_floor"]
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,8 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from autograder.course.contract import REPO_ROOT
 from autograder.delivery import student_notebooks
+
+pytestmark = pytest.mark.slow  # nbgrader validate executes the notebook in a kernel
 
 WRONG_MSE = "return float(np.mean((y_true - y_pred) ** 2))"
 

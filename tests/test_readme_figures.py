@@ -49,7 +49,7 @@ def test_the_points_are_the_suites():
     assert (f"total out of the same {TOTAL_POINTS:g} points (plus {_written_points():g} for "
             "the written answers)") in flat
     assert f"({MODULE_POINTS['mnist_classifier']:g} of the {TOTAL_POINTS:g} hidden points)" in flat
-    assert f"the 7 numpy modules, {NUMPY_POINTS:g} points" in flat
+    assert f"the 7 numpy modules only ({NUMPY_POINTS:g} points)" in flat
     stated = {int(n) for n in re.findall(r"total (\d+) as `dltips grade`", flat)}
     assert stated == {TOTAL_POINTS}
 

@@ -15,7 +15,7 @@ a submission missing a module and one with a syntax error in a module.
 Every sample hands in every module, as a real student does: a sample about a numpy
 module carries the reference ``mnist_classifier`` (so a class view shows each function's
 real pass rate), and the MNIST mistakes carry the reference numpy modules. Grading
-``mnist_classifier`` starts TensorFlow on both sides and trains a network, so it dominates
+``mnist_classifier`` starts TensorFlow in its worker and trains a network, so it dominates
 the time ``dltips demo`` takes. Only the special samples (a missing module, a syntax
 error) leave the Keras module out (``left_out``), as it has nothing to say about them.
 """
