@@ -4,10 +4,11 @@
 One `nbgrader autograde` run of a small course (three tiny notebooks) and a class of six:
 
 - ``honest``: the release with a written answer, the control;
-- ``tagger``: tags every test cell ``skip-execution`` (nbgrader gives a test cell without
-  output full marks), edits its points, ``grade`` flag and cell types;
+- ``tagger``: tags every cell ``skip-execution`` (nbgrader gives a test cell without
+  output full marks) and edits the test cells' points;
 - ``eve``: ``schema_version`` 4 on an answer and 1 on a locked cell (nbgrader's
-  ``CheckCellMetadata`` then stops the run for the whole class);
+  ``CheckCellMetadata`` then stops the run for the whole class), a test cell's ``grade``
+  flag cleared, another turned into a raw cell;
 - ``linker``: a ``losses.py`` that links to the reference solution, a notebook that links
   to ``honest``'s (their written answer), a link to ``honest``'s folder, a link to a
   device, a FIFO, a socket, a device node (as root) and a file over the size cap;
@@ -152,8 +153,6 @@ def _tag(folder: Path) -> None:
             cell.metadata["tags"] = ["skip-execution", "raises-exception"]
             if meta.get("grade") and not meta.get("solution"):
                 meta["points"] = 100  # nbgrader restores points; the tag is what matters
-            if meta.get("grade_id") == "silent":
-                meta["grade"] = False
     for name in ("00_hostile", "01_more"):
         _edit(folder, name, change)
 
@@ -166,6 +165,12 @@ def _schema(folder: Path) -> None:
                 meta["schema_version"] = 4
             if meta.get("grade_id") == "setup":
                 meta["schema_version"] = 1
+            if meta.get("grade_id") == "silent":
+                meta["grade"] = False  # nbgrader alone: "Inconsistent checksums", rc 1
+            if meta.get("grade_id") == "half":
+                cell.cell_type = "raw"
+                cell.pop("outputs", None)
+                cell.pop("execution_count", None)
     _edit(folder, "00_hostile", change)
 
 
