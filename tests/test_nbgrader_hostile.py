@@ -321,3 +321,22 @@ def test_figure_replies_stop_at_the_budget(run):
     assert "reply budget" in line and "[memory]" in line
     # Control: the stub's NotImplementedError, not the budget, stops the others.
     assert "replies 0 NotImplementedError" in _outputs(run, "honest", "02_figures")
+
+
+def test_collect_copies_links_as_links_for_the_scrub(run, tmp_path):
+    # nbgrader's own collect copies a link's target into submitted/, where nothing can
+    # tell it from the student's file; the course's collect keeps it a link.
+    exchange = tmp_path / "exchange"
+    record = f"collector+{ASSIGNMENT}+2026-01-01 00:00:00.000000 UTC+x1"
+    inbound = exchange / "dltips" / "inbound" / record
+    shutil.copytree(run["course"] / "release" / ASSIGNMENT, inbound)
+    (inbound / "losses.py").unlink()
+    (inbound / "losses.py").symlink_to(REPO_ROOT / "solutions" / "losses.py")
+    os.mkfifo(inbound / "pipe.py")
+    done = course_mod.run_nbgrader(run["course"], "collect", ASSIGNMENT,
+                                   f"--Exchange.root={exchange}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    submitted = run["course"] / "submitted" / "collector" / ASSIGNMENT
+    assert (submitted / "losses.py").is_symlink()  # the scrub deletes it at autograde
+    assert not (submitted / "pipe.py").exists()
+    assert (submitted / "01_more.ipynb").is_file()

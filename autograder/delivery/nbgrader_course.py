@@ -133,6 +133,9 @@ c.Autograde.exclude_overwriting = {{{assignment!r}: {list(MODULE_FILES)!r}}}
 # scrub deletes its links, devices, FIFOs and sockets and moves aside files and notebooks
 # over the size caps, saying so in this log and in scrubbed/<student>/<assignment>/.
 c.Autograde.pre_convert_hook = "autograder.delivery.nbgrader_scrub.scrub_hook"
+# nbgrader collect copies links in the exchange as links (not as copies of their targets),
+# so the scrub sees them.
+c.ExchangeFactory.collect = "autograder.delivery.nbgrader_collect.CollectKeepingLinks"
 
 # Sanitize: first, the notebook that is graded is the source notebook's cells, in its
 # order, with only the text of the student's written answers (no cell, tag, metadata or

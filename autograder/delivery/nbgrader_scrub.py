@@ -267,3 +267,4 @@ def _cell_count(name: str, dir_fd: int) -> int:
         return 0
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     return len(cells) if isinstance(cells, list) else 0
+
