@@ -115,6 +115,8 @@ def test_init_writes_config_stubs_notebooks_and_data(tmp_path, fake_root):
         autograde.index("autograder.delivery.nbgrader_preprocessors.ScoreOrZero") + 1)
     assert config.Autograde.pre_convert_hook == (
         "autograder.delivery.nbgrader_scrub.scrub_hook")
+    assert config.ExchangeFactory.collect == (
+        "autograder.delivery.nbgrader_collect.CollectKeepingLinks")
     assert any("ClearHiddenTests" in p for p in config.GenerateFeedback.preprocessors)
 
 
