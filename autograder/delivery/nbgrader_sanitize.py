@@ -13,7 +13,9 @@ cell without output full marks), or set ``schema_version: 4`` on one cell (nbgra
 source's own cell (source, metadata, tags) with outputs cleared. The one thing taken from
 the submission is the text of each answer (solution) cell: the first submitted cell of the
 same type marked as that answer; its metadata is the source cell's. An answer the student
-deleted is left out (never the model answer); every other submitted cell is dropped. It
+deleted is left out (never the model answer); every other submitted cell is dropped. (The
+unit's answers are all markdown; an answer *code* cell, should a notebook get one, would
+run the student's text in the kernel.) It
 must be the **first** sanitize step, so no other preprocessor ever sees a student's cell
 metadata; ``dltips nbgrader init`` writes::
 
