@@ -4,6 +4,8 @@
     dltips grade --nbgrader COURSE --assignment NAME --out DIR
                                                        grade an nbgrader course's submitted/
     dltips demo [--out DIR] [--jobs N]                 grade the bundled sample submissions
+    dltips report GRADED [--out DIR] [--submissions DIR]
+                                                       the class report (report.html + CSV)
     dltips check [MODULE...] [--path DIR]              student: run the visible checks
     dltips release stubs [--check]                     regenerate assignments/ (modules and
                                                        notebooks) from solutions/
@@ -12,7 +14,7 @@
     dltips gradescope [--out FILE.zip]                 build the Gradescope autograder zip
     dltips nbgrader init DIR [--assignment NAME]       write an nbgrader course for the unit
     dltips examples [NAME...] --out DIR [--quick]      lecture figures (learning rate ... BN)
-    dltips predict IMAGE... [--model FILE]             recognise a handwritten digit image
+    dltips predict IMAGE... [--model FILE] [--explain] recognise a handwritten digit image
 """
 
 from __future__ import annotations
@@ -96,6 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", "-o", type=Path, default=Path("dltips-demo"))
     _add_grading_options(demo)
 
+    report = commands.add_parser("report", help="write the class report of a graded folder")
+    report.add_argument("graded", type=Path, help="the --out folder of `dltips grade`")
+    report.add_argument("--out", "-o", type=Path, default=None,
+                        help="output folder (default GRADED/class-report)")
+    report.add_argument("--submissions", type=Path, default=None,
+                        help="folder holding each submission as <name> or <name>.zip "
+                        "(default: where results.json says it was read)")
+    report.add_argument("--no-similarity", action="store_true",
+                        help="skip the similarity check between submissions")
+    report.add_argument("--similarity-threshold", type=float, default=0.6,
+                        help="flag a pair when this share of one's code is in the other (0.6)")
+    report.add_argument("--jobs", "-j", type=int, default=1,
+                        help="processes fingerprinting submissions at once")
+
     check = commands.add_parser("check", help="run the visible checks on your assignments")
     check.add_argument("modules", nargs="*", metavar="MODULE",
                        help=f"modules to check (default: all): {', '.join(MODULES)}")
@@ -136,9 +152,15 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="recognise handwritten digit images")
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE",
                          help="PNG or JPEG files, one digit each")
-    predict.add_argument("--model", type=Path, default=None,
-                         help="a saved Keras model (.keras); default: the lecture network "
-                              "trained once on the offline 8x8 digits and cached")
+    chosen = predict.add_mutually_exclusive_group()
+    chosen.add_argument("--model", type=Path, default=None,
+                        help="a saved Keras model (.keras) with an 8x8 or 28x28 input; "
+                             "default: a CNN trained once offline and cached")
+    chosen.add_argument("--mnist", type=Path, default=None, metavar="PATH",
+                        help="train (once, cached) on a Keras-format mnist.npz instead")
+    predict.add_argument("--explain", action="store_true",
+                         help="draw every step: the input, the crop, the network input, "
+                              "the top 3")
     predict.add_argument("--out", "-o", type=Path, default=Path("dltips-predictions"),
                          help="where the figures go")
     return parser
@@ -227,6 +249,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sources = materialize(submissions_dir)
     console.print(f"Grading {len(sources)} bundled sample submissions from {submissions_dir}")
     return _grade_and_report(sources, args.out / "results", _options(args, "hidden"), args.jobs)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from autograder.classreport.build import ReportOptions, build_report
+    from autograder.classreport.graded import GradedFolderError
+    from autograder.classreport.similarity import Settings
+
+    if not 0 < args.similarity_threshold <= 1:
+        raise UsageFailure("--similarity-threshold must be in (0, 1]")
+    if args.submissions is not None and not args.submissions.is_dir():
+        raise UsageFailure(f"--submissions {args.submissions} is not a folder")
+    options = ReportOptions(out_dir=args.out, submissions=args.submissions,
+                            similarity=not args.no_similarity, jobs=max(1, args.jobs),
+                            settings=Settings(threshold=args.similarity_threshold))
+    try:
+        path = build_report(args.graded, options)
+    except GradedFolderError as error:
+        raise UsageFailure(str(error)) from None
+    console.print(f"Wrote {_escape(str(path))} (and a CSV file per table beside it)")
+    return 0
 
 
 def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, jobs: int,
@@ -381,7 +423,14 @@ def cmd_examples(args: argparse.Namespace) -> int:
     unknown = [n for n in args.names if n not in EXAMPLES]
     if unknown:
         raise UsageFailure(f"unknown example {unknown[0]!r}; choose from {', '.join(EXAMPLES)}")
-    results = run_examples(args.names, args.out, quick=args.quick)
+    chosen = [name for name in EXAMPLES if name in args.names] or list(EXAMPLES)
+    results = []
+    with _progress() as bar:   # a full run takes minutes on a loaded machine
+        task = bar.add_task("examples", total=len(chosen))
+        for name in chosen:
+            bar.update(task, description=f"examples: {name}")
+            results += run_examples([name], args.out, quick=args.quick)
+            bar.advance(task)
     console.print("Wrote " + ", ".join(str(r.figure) for r in results))
     return 0
 
@@ -393,21 +442,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if missing:
         raise UsageFailure(f"{missing[0]}: no such image file")
     try:
-        model, max_value = (predict.load_model(args.model) if args.model
-                            else predict.lecture_model())
-        for image in args.images:
-            result = predict.predict(model, image, max_value)
-            result.figure = predict.figure(result, predict.read_gray(image), args.out)
-            top3 = ", ".join(f"{d}: {100 * p:.1f} %" for d, p in result.top3)
-            console.print(f"{_escape(str(image))}: [bold]{result.label}[/]  (top 3: {top3})  "
-                          f"figure {_escape(str(result.figure))}", soft_wrap=True)
-    except predict.ImageError as error:
+        with _progress() as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done)
+
+            model = (predict.load_model(args.model) if args.model
+                     else predict.mnist_model(args.mnist, progress=progress) if args.mnist
+                     else predict.default_model(progress=progress))
+    except predict.ModelError as error:
         raise UsageFailure(str(error)) from None
-    return 0
+    refused = 0
+    for image in args.images:
+        try:
+            result = predict.predict(model, image)
+        except predict.ImageError as error:
+            _say_error(f"dltips: error: {error}")
+            refused += 1
+            continue
+        result.figure = predict.figure(result, args.out, explain=args.explain)
+        top3 = ", ".join(f"{d}: {100 * p:.1f} %" for d, p in result.top3)
+        console.print(f"{_escape(str(image))}: [bold]{result.label}[/]  (top 3: {top3})  "
+                      f"figure {_escape(str(result.figure))}", soft_wrap=True)
+    return 2 if refused else 0
 
 
-COMMANDS = {"grade": cmd_grade, "demo": cmd_demo, "check": cmd_check, "release": cmd_release,
-            "references": cmd_references, "gradescope": cmd_gradescope,
+COMMANDS = {"grade": cmd_grade, "demo": cmd_demo, "report": cmd_report, "check": cmd_check,
+            "release": cmd_release, "references": cmd_references, "gradescope": cmd_gradescope,
             "nbgrader": cmd_nbgrader, "examples": cmd_examples, "predict": cmd_predict}
 
 

@@ -3,15 +3,13 @@
 Each example runs once on its quick settings; the tests assert what its figure must show
 from the numbers it returns (divergence, slow convergence, the normalization speed-up, the
 overfitting gap closing, optimizer differences, BN's stability at a high rate) and that
-every PNG is written. ``dltips predict`` must recognise images made from held-out digits.
+every PNG is written. ``dltips predict`` is tested in test_predict.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,69 +93,3 @@ def test_examples_command_rejects_an_unknown_name(tmp_path, capsys):
     assert cli.main(["examples", "gradient_clipping", "--out", str(tmp_path)]) == 2
     assert "unknown example" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
-
-
-# ----- dltips predict ------------------------------------------------------------------
-def _held_out_images(folder: Path, count: int) -> dict[Path, int]:
-    """Held-out 8x8 digits drawn as a scan would be: upscaled, dark ink on white paper,
-    off-centre on a larger page; every third one a JPEG."""
-    from PIL import Image
-
-    from solutions.mnist_classifier import load_digits_dataset
-
-    (_, _), (x_test, y_test) = load_digits_dataset()
-    folder.mkdir()
-    made = {}
-    for i in range(count):
-        ink = Image.fromarray(np.uint8(255 * x_test[i] / 16.0)).resize(
-            (96, 96), Image.Resampling.BILINEAR)
-        page = Image.new("L", (150, 124), 0)
-        page.paste(ink, (14 + 3 * (i % 5), 10 + 2 * (i % 3)))
-        path = folder / f"digit{i}.{'jpg' if i % 3 == 0 else 'png'}"
-        Image.eval(page, lambda v: 255 - v).convert("RGB").save(path)
-        made[path] = int(y_test[i])
-    return made
-
-
-def test_predict_recognises_held_out_digit_images(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DLTIPS_CACHE", str(tmp_path / "cache"))
-    images = _held_out_images(tmp_path / "images", 20)
-    out = tmp_path / "figures"
-    assert cli.main(["predict", *map(str, images), "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert "trained the lecture model" in printed
-    labels = {Path(m.group(1)).name: int(m.group(2))
-              for m in re.finditer(r"(\S+\.(?:png|jpg)): (\d)\s+\(top 3", printed)}
-    correct = sum(labels[path.name] == label for path, label in images.items())
-    assert len(labels) == 20 and correct >= 18, (correct, labels)
-    assert re.search(r"top 3: \d: [\d.]+ %, \d: [\d.]+ %, \d: [\d.]+ %", printed)
-    figures = sorted(out.glob("*_prediction.png"))
-    assert len(figures) == 20 and all(f.read_bytes()[:8] == PNG for f in figures)
-    # The second run uses the cached model; --model takes any saved Keras model.
-    first = next(iter(images))
-    assert cli.main(["predict", str(first), "--out", str(out)]) == 0
-    assert "using the cached lecture model" in capsys.readouterr().out
-    cached = tmp_path / "cache" / "digits_lecture_mlp.keras"
-    assert cli.main(["predict", str(first), "--model", str(cached), "--out", str(out)]) == 0
-    assert f"{first}: {labels[first.name]}" in capsys.readouterr().out
-
-
-def test_predict_errors_are_one_line(tmp_path, capsys):
-    from PIL import Image
-
-    blank = tmp_path / "blank.png"
-    Image.new("L", (40, 40), 255).save(blank)
-    broken = tmp_path / "broken.png"
-    broken.write_bytes(b"not an image")
-    for args, message in ([[str(tmp_path / "absent.png")], "no such image file"],
-                          [[str(blank), "--model", str(tmp_path / "none.keras")],
-                           "no such model file"]):
-        assert cli.main(["predict", *args]) == 2
-        err = capsys.readouterr().err
-        assert message in err and err.strip().count("\n") == 0
-    from autograder.examples import predict
-
-    with pytest.raises(predict.ImageError, match="no ink"):
-        predict.to_input(predict.read_gray(blank), 8, 16.0)
-    with pytest.raises(predict.ImageError, match="not a readable"):
-        predict.read_gray(broken)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "autograder"
-ROOMS = ("sandbox", "grading", "course", "delivery", "examples")
+ROOMS = ("sandbox", "grading", "course", "delivery", "examples", "classreport")
 
 # room -> the autograder modules it may import (prefix match); anything else is a violation.
 ALLOWED = {
@@ -26,6 +26,7 @@ ALLOWED = {
     "delivery": ("autograder.delivery", "autograder.grading", "autograder.course",
                  "autograder.sandbox"),
     "examples": ("autograder.examples", "autograder.course.contract"),
+    "classreport": ("autograder.classreport", "autograder.grading", "autograder.course"),
     "cli": ("autograder",),
 }
 

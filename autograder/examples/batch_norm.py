@@ -95,7 +95,9 @@ def run(out_dir: Path, quick: bool = False) -> ExampleResult:
 def _plot(runs: dict, out_dir: Path) -> Path:
     plt = pyplot()
     rates = sorted({rate for rate, _ in runs})
-    fig, axes = plt.subplots(1, len(rates), figsize=(6 * len(rates), 4.2), squeeze=False)
+    # constrained layout keeps the suptitle clear of the panel titles
+    fig, axes = plt.subplots(1, len(rates), figsize=(4.8 * len(rates), 4.2), squeeze=False,
+                             layout="constrained")
     for ax, rate in zip(axes[0], rates, strict=True):
         for batch_norm, color in ((False, "crimson"), (True, "seagreen")):
             r = runs[(rate, batch_norm)]

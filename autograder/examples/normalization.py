@@ -137,7 +137,8 @@ def _plot(table: dict, runs: dict, y: np.ndarray, gd, out_dir: Path) -> Path:
                 label="gradient descent, 60 steps")
         ax.plot([w1], [w2], "k*", ms=12, label="optimum")
         epochs = r["epochs"] if r["epochs"] is not None else f"> {len(r['history'])}"
-        ax.set_title(f"{name}: condition {r['condition']:.2g}, {epochs} epochs")
+        unit = "epoch" if epochs == 1 else "epochs"
+        ax.set_title(f"{name}: condition {r['condition']:.2g}, {epochs} {unit}")
         ax.set_xlabel("w1")
         ax.set_ylabel("w2")
     axes[1][0].legend(fontsize=8, loc="lower left")

@@ -1,43 +1,68 @@
 """Recognise your own handwritten digit (``dltips predict IMAGE... [--model FILE]``).
 
-A photo or scan (PNG, JPEG) becomes the model's input the way the training images were
-made: grayscale, inverted when the background is light (the datasets have light ink on a
-dark background), cropped to the ink, padded to a square, resized (8x8 for the offline
-digits, a 20x20 digit centred in 28x28 for MNIST) and scaled to the dataset's pixel range.
-The label, the top-3 probabilities and a figure of the input beside its probabilities come
-out. Without ``--model``, the lecture network is trained once on the offline 8x8 digits
-with ``mnist_classifier`` and cached.
+A photo or scan becomes the network's input the way MNIST was made (``digit_image``), and
+the label, the top-3 probabilities and a figure come out; ``--explain`` draws every step
+(the input, the crop, the network's input, the top 3).
+
+The models: by default a small CNN trained once, offline, on re-drawn font and scanned
+digits (``digit_data``, ``digit_model``) and cached; ``--mnist PATH`` trains the same CNN on
+a Keras-format ``mnist.npz`` instead; ``--model FILE`` takes a Keras model a student saved,
+with an 8x8 (64 inputs, sklearn digits) or 28x28 (784 inputs, MNIST) input. A model file is
+checked as data before Keras reads it (size, archive members, input and output shapes) and
+loaded in Keras's safe mode; anything refused is a ``ModelError`` of one line.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import sys
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autograder.examples.common import course_module, keras, pyplot, save
+from autograder.examples import digit_image, digit_model
+from autograder.examples.digit_image import ImageError, Prepared
 
-INK_THRESHOLD = 0.1      # of the brightest pixel: what counts as ink when cropping
-CACHE_NAME = "digits_lecture_mlp.keras"
-CACHE_EPOCHS = 30
+DEFAULT_NAME = "digits28_cnn"
+MAX_MODEL_BYTES = 64 * 2**20          # a saved course model is well under 5 MB
+MAX_UNPACKED_BYTES = 128 * 2**20      # all members of a .keras archive together
+INPUT_SIDES = {64: 8, 784: 28}        # flat inputs -> image side
+Progress = Callable[[str, int, int], None]
+
+__all__ = ["ImageError", "ModelError", "Prediction", "default_model", "mnist_model",
+           "load_model", "predict", "figure"]
 
 
-class ImageError(ValueError):
-    """An image that cannot be read or holds no ink."""
+class ModelError(ValueError):
+    """A model file that is refused (missing, malformed, too large, wrong shapes)."""
+
+
+@dataclass
+class Model:
+    """What ``predict`` needs of a model: its input side and a way to get probabilities."""
+
+    side: int
+    probabilities: Callable[[np.ndarray], np.ndarray]    # (N, side, side) in [0, 1] -> (N, 10)
+    source: str
 
 
 @dataclass
 class Prediction:
-    """One image's verdict: label, top-3 (label, probability) and the model input."""
+    """One image's verdict: label, top-3 (label, probability) and every preparation step."""
 
     path: Path
     label: int
     top3: list[tuple[int, float]]
     probabilities: np.ndarray
-    pixels: np.ndarray          # (side, side), scaled to [0, max_value]
+    prepared: Prepared
     figure: Path | None = None
 
 
@@ -46,117 +71,192 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("DLTIPS_CACHE", Path.home() / ".cache" / "dltips"))
 
 
-def read_gray(path: Path) -> np.ndarray:
-    """The image as float grayscale in [0, 255] (alpha flattened onto white)."""
-    from PIL import Image, UnidentifiedImageError
+def _from_weights(path: Path, source: str) -> Model:
+    layers, weights = digit_model.load_weights(path)
+    return Model(28, lambda x: digit_model.forward(layers, weights, x), source)
 
+
+def _make_data(count: int, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+    """The training digits, made in two processes started before TensorFlow is imported,
+    while this process imports it (5-7 s of the first minute)."""
+    from autograder.examples.common import keras
+    from autograder.examples.digit_data import training_set
+
+    parts, done = 8, 0
+    share = -(-count // parts)
+    # fork is cheap, but unsafe once TensorFlow's threads run (a test session, a notebook)
+    method = "spawn" if "tensorflow" in sys.modules else "fork"
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context(method)) as pool:
+        futures = [pool.submit(training_set, share, seed) for seed in range(parts)]
+        keras()
+        results = []
+        for future in as_completed(futures):
+            results.append(future.result())
+            done += share
+            if progress is not None:
+                progress("drawing training digits", min(done, count), count)
+    results.sort(key=lambda part: -len(part[0]))
+    return (np.concatenate([x for x, _ in results])[:count],
+            np.concatenate([y for _, y in results])[:count])
+
+
+def default_model(cache_dir: Path | None = None, progress: Progress | None = None,
+                  say: Callable[[str], None] = print) -> Model:
+    """The offline default CNN: from the cache, or trained (about a minute) and cached."""
+    path = (cache_dir or default_cache_dir()) / f"{DEFAULT_NAME}.keras"
+    if not path.with_suffix(".npz").exists():
+        x, y = _make_data(digit_model.SAMPLES, progress)
+        model = digit_model.train(x, y, progress)
+        digit_model.save(model, path)
+        say(f"trained the default digit model on {len(x)} re-drawn font and scanned digits "
+            f"({digit_model.EPOCHS} epochs), cached at {path}")
+    return _from_weights(path.with_suffix(".npz"), f"the default model ({path})")
+
+
+def read_mnist(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``x_train`` (N, 28, 28) in [0, 1] and ``y_train`` of a Keras-format ``mnist.npz``."""
     try:
-        with Image.open(path) as image:
-            image.load()
-            if image.mode in ("RGBA", "LA") or "transparency" in image.info:
-                background = Image.new("RGBA", image.size, "white")
-                image = Image.alpha_composite(background, image.convert("RGBA"))
-            return np.asarray(image.convert("L"), dtype=np.float64)
+        with np.load(path, allow_pickle=False) as data:
+            x, y = data["x_train"], data["y_train"]
     except FileNotFoundError:
-        raise ImageError(f"{path}: no such file") from None
-    except (UnidentifiedImageError, OSError) as error:
-        raise ImageError(f"{path}: not a readable PNG or JPEG image ({error})") from None
+        raise ModelError(f"{path}: no such file") from None
+    except Exception as error:  # noqa: BLE001 - any defect of the file is the file's
+        raise ModelError(f"{path}: not a Keras-format mnist.npz ({error})") from None
+    if x.ndim != 3 or x.shape[1:] != (28, 28) or y.shape != (len(x),) or len(x) == 0:
+        raise ModelError(f"{path}: x_train must be (N, 28, 28) and y_train (N,), "
+                         f"not {x.shape} and {y.shape}")
+    if not (np.issubdtype(y.dtype, np.integer) and 0 <= y.min() and y.max() <= 9):
+        raise ModelError(f"{path}: y_train must hold the labels 0..9")
+    return (x.astype(np.float32) / max(float(x.max()), 1.0)), y.astype(np.int64)
 
 
-def to_input(gray: np.ndarray, side: int, max_value: float) -> np.ndarray:
-    """A grayscale image as a (side, side) digit scaled to [0, max_value].
-
-    ``side`` 8: the digit fills the frame, like scikit-learn's digits; ``side`` 28: the
-    digit fits a 20x20 box centred in the frame, like MNIST.
-    """
-    from PIL import Image
-
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    light = border.mean() > 127.5  # dark ink on paper: invert to light ink on black
-    ink = 255.0 - gray if light else gray
-    background = np.median(255.0 - border if light else border)
-    ink = np.clip(ink - background, 0.0, None)  # the paper's own grey is not ink
-    if ink.max() <= 0:
-        raise ImageError("the image holds no ink (it is one flat colour)")
-    rows, cols = np.nonzero(ink >= INK_THRESHOLD * ink.max())
-    crop = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    size = max(crop.shape)
-    square = np.zeros((size, size))
-    top, left = (size - crop.shape[0]) // 2, (size - crop.shape[1]) // 2
-    square[top:top + crop.shape[0], left:left + crop.shape[1]] = crop
-    box = side if side < 20 else 20
-    picture = Image.fromarray(np.uint8(np.round(255 * square / square.max())))
-    small = np.asarray(picture.resize((box, box), Image.Resampling.BOX), dtype=np.float64)
-    frame = np.zeros((side, side))
-    offset = (side - box) // 2
-    frame[offset:offset + box, offset:offset + box] = small
-    return frame / frame.max() * max_value
+def mnist_model(mnist: Path, cache_dir: Path | None = None, progress: Progress | None = None,
+                say: Callable[[str], None] = print) -> Model:
+    """The same CNN trained on a real ``mnist.npz`` (cached per file content)."""
+    mnist = Path(mnist)
+    if not mnist.is_file():
+        raise ModelError(f"{mnist}: no such file")
+    digest = hashlib.sha256(mnist.read_bytes()).hexdigest()[:12]
+    path = (cache_dir or default_cache_dir()) / f"mnist_{digest}_cnn.keras"
+    if not path.with_suffix(".npz").exists():
+        x, y = read_mnist(mnist)
+        model = digit_model.train(x, y, progress)
+        digit_model.save(model, path)
+        say(f"trained the digit model on {len(x)} MNIST images of {mnist} "
+            f"({digit_model.EPOCHS} epochs), cached at {path}")
+    return _from_weights(path.with_suffix(".npz"), f"the MNIST model ({path})")
 
 
-def lecture_model(cache_dir: Path | None = None, say: Any = print) -> tuple[Any, float]:
-    """The lecture network trained on the offline digits: loaded from the cache, or trained
-    (``build_model(64)``, ``train_model(..., epochs=30)``) and saved there.
-    Returns (model, max_value of its inputs)."""
-    k = keras()
-    path = (cache_dir or default_cache_dir()) / CACHE_NAME
-    if path.exists():
-        say(f"using the cached lecture model {path}")
-        return k.models.load_model(path), 16.0
-    mc = course_module("mnist_classifier")
-    (x_train, y_train), (x_test, y_test) = mc.load_digits_dataset()
-    x, y = mc.preprocess(x_train, y_train, max_value=16.0)
-    k.utils.set_random_seed(0)
-    model = mc.build_model(64)
-    mc.train_model(model, x, y, epochs=CACHE_EPOCHS)
-    predicted = mc.predict_digits(model, x_test, max_value=16.0)
-    accuracy = float(np.mean(predicted == y_test))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
-    say(f"trained the lecture model on the 8x8 digits ({CACHE_EPOCHS} epochs, test accuracy "
-        f"{100 * accuracy:.1f} %), cached at {path}")
-    return model, 16.0
+def _check_archive(path: Path) -> None:
+    """A ``.keras`` file is a zip with config.json: check it as data before Keras opens it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+                raise ModelError(f"{path}: unpacks to more than "
+                                 f"{MAX_UNPACKED_BYTES >> 20} MB; not a course model")
+            json.loads(archive.read("config.json"))
+    except ModelError:
+        raise
+    except Exception as error:  # noqa: BLE001
+        raise ModelError(f"{path}: not a saved Keras model ({_first_line(error)})") from None
 
 
-def load_model(path: Path) -> tuple[Any, float]:
-    """A saved Keras model (``.keras``) and the pixel scale its input size implies."""
-    if not Path(path).exists():
-        raise ImageError(f"{path}: no such model file")
-    model = keras().models.load_model(path)  # safe mode: no arbitrary code from the file
-    return model, (16.0 if model.input_shape[-1] == 64 else 255.0)
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
 
 
-def predict(model: Any, image: Path, max_value: float) -> Prediction:
+def _input_side(model: Any, path: Path) -> int:
+    """8 or 28 from the model's input shape; anything else is refused."""
+    shape = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
+    output = model.output_shape
+    if shape in ((64,), (784,)):
+        side = INPUT_SIDES[shape[0]]
+    elif shape in ((8, 8), (8, 8, 1), (28, 28), (28, 28, 1)):
+        side = shape[0]
+    else:
+        raise ModelError(f"{path}: the model takes input {shape}; dltips predict feeds 8x8 "
+                         "(64) or 28x28 (784) grayscale digits")
+    if isinstance(output, list) or tuple(output[1:]) != (10,):
+        raise ModelError(f"{path}: the model outputs {output}; a digit model outputs 10 "
+                         "probabilities")
+    return side
+
+
+def load_model(path: Path) -> Model:
+    """A Keras model a student saved (``.keras``, or a legacy ``.h5``), checked first."""
+    from autograder.examples.common import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: no such model file")
+    if path.stat().st_size > MAX_MODEL_BYTES:
+        raise ModelError(f"{path}: {path.stat().st_size >> 20} MB is too large for a course "
+                         f"model (at most {MAX_MODEL_BYTES >> 20} MB)")
+    if path.suffix not in (".keras", ".h5"):
+        raise ModelError(f"{path}: give a model saved with model.save('name.keras')")
+    if path.suffix == ".keras":
+        _check_archive(path)
+    try:
+        model = keras().models.load_model(path, compile=False)  # safe mode: no code runs
+    except Exception as error:  # noqa: BLE001 - a hostile file must not crash the command
+        raise ModelError(f"{path}: Keras cannot load it ({_first_line(error)})") from None
+    side = _input_side(model, path)
+    shape = (-1, *model.input_shape[1:])
+
+    def probabilities(x: np.ndarray) -> np.ndarray:
+        return np.asarray(model.predict(x.reshape(shape).astype(np.float32), verbose=0))
+
+    return Model(side, probabilities, str(path))
+
+
+def predict(model: Model, image: Path) -> Prediction:
     """Read, prepare and classify one image file."""
-    inputs = int(model.input_shape[-1])
-    side = int(round(inputs**0.5))
-    if side * side != inputs:
-        raise ImageError(f"the model takes {inputs} inputs, not a square image")
-    pixels = to_input(read_gray(Path(image)), side, max_value)
-    x = (pixels.reshape(1, -1) / max_value).astype(np.float32)
-    probabilities = np.asarray(model.predict(x, verbose=0))[0].astype(np.float64)
+    prepared = digit_image.prepare(digit_image.read_gray(Path(image)), model.side)
+    probabilities = np.asarray(model.probabilities(prepared.pixels[None]))[0]
+    probabilities = probabilities.astype(np.float64)
     order = np.argsort(probabilities)[::-1][:3]
     return Prediction(Path(image), int(order[0]),
                       [(int(i), float(probabilities[i])) for i in order], probabilities,
-                      pixels)
+                      prepared)
 
 
-def figure(prediction: Prediction, gray: np.ndarray, out_dir: Path) -> Path:
-    """The photo, the model's input and the probability of each digit, side by side."""
+def figure(prediction: Prediction, out_dir: Path, explain: bool = False) -> Path:
+    """The input, (with ``explain``) the crop, the network's input, and the probabilities."""
+    from autograder.examples.common import pyplot, save
+
     plt = pyplot()
-    fig, (photo, seen, bars) = plt.subplots(1, 3, figsize=(11, 3.4),
-                                            gridspec_kw={"width_ratios": [1, 1, 1.6]})
-    photo.imshow(gray, cmap="gray", vmin=0, vmax=255)
-    photo.set_title(prediction.path.name)
-    seen.imshow(prediction.pixels, cmap="gray")
-    seen.set_title(f"model input {prediction.pixels.shape[0]}x{prediction.pixels.shape[1]}")
-    for ax in (photo, seen):
+    prepared = prediction.prepared
+    panels = 4 if explain else 3
+    fig, axes = plt.subplots(1, panels, figsize=(2.1 * panels + 0.6, 2.6),
+                             gridspec_kw={"width_ratios": [1] * (panels - 1) + [1.5]})
+    pictures = [(prepared.gray, "your image", {"vmin": 0, "vmax": 255})]
+    if explain:
+        crop_title = "crop" + (", inverted" if prepared.inverted else "")
+        pictures.append((prepared.crop, crop_title, {"vmin": 0, "vmax": 1}))
+    side = prepared.pixels.shape[0]
+    pictures.append((prepared.pixels, f"network input {side}x{side}", {"vmin": 0, "vmax": 1}))
+    for ax, (pixels, title, scale) in zip(axes, pictures, strict=False):
+        ax.imshow(pixels, cmap="gray", **scale)
+        ax.set_title(title, fontsize=9)
         ax.axis("off")
-    colors = ["seagreen" if d == prediction.label else "steelblue" for d in range(10)]
-    bars.bar(range(10), prediction.probabilities, color=colors)
-    bars.set_xticks(range(10))
-    bars.set_ylim(0, 1)
-    bars.set_xlabel("digit")
-    bars.set_ylabel("probability")
-    bars.set_title(f"predicted {prediction.label} ({100 * prediction.top3[0][1]:.1f} %)")
+    _top3_bars(axes[-1], prediction)
     fig.tight_layout()
     return save(fig, out_dir, f"{prediction.path.stem}_prediction")
+
+
+def _top3_bars(ax: Any, prediction: Prediction) -> None:
+    labels = [str(d) for d, _ in prediction.top3][::-1]
+    values = [p for _, p in prediction.top3][::-1]
+    colors = ["steelblue", "steelblue", "seagreen"]
+    ax.barh(labels, values, color=colors)
+    for y, value in enumerate(values):
+        inside = value > 0.7        # a long bar carries its label inside, in white
+        ax.text(value - 0.02 if inside else value + 0.02, y, f"{100 * value:.1f} %",
+                va="center", ha="right" if inside else "left", fontsize=8,
+                color="white" if inside else "black")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability", fontsize=8)
+    ax.set_ylabel("top 3", fontsize=8)
+    ax.set_title(f"predicted {prediction.label}", fontsize=9)

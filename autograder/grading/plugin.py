@@ -261,8 +261,15 @@ def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
         "passed": bool(report.passed),
         "kind": "passed" if report.passed else _failure_kind(call, report),
         "message": "" if report.passed else _failure_message(call, report),
+        "mistake": None if report.passed else _matched_mistake(call),
         "duration": round(report.duration, 4),
     }
+
+
+def _matched_mistake(call: pytest.CallInfo) -> str | None:
+    """The mistake model a wrong answer matched (``check_close`` names it), else None."""
+    mistake = getattr(call.excinfo.value, "mistake", None) if call.excinfo else None
+    return mistake if isinstance(mistake, str) else None
 
 
 def _doc_summary(item: pytest.Item) -> str:

@@ -64,7 +64,8 @@ VISIBILITIES = ("visible", "after_published", "after_due_date", "hidden")
 # The class outputs in the output directory; no submission's folder may take these names.
 GRADES_CSV = "grades.csv"
 SUMMARY_PNG = "summary.png"
-CLASS_FILES = (GRADES_CSV, SUMMARY_PNG)
+REPORT_DIR = "class-report"  # dltips report's default output folder
+CLASS_FILES = (GRADES_CSV, SUMMARY_PNG, REPORT_DIR)
 
 
 # ---------------------------------------------------------------------------------------
@@ -142,6 +143,7 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
         "tests": tests,
         "extra_data": {
             "modules_found": staged.modules,
+            "source": str(Path(staged.source).absolute()),  # read by dltips report
             "isolation": raw.get("isolation"),
             "isolation_note": raw.get("isolation_note", ""),
             "isolation_program": raw.get("isolation_program", ""),
@@ -168,7 +170,7 @@ def _gradescope_test(number: int, record: dict, visibility: str) -> dict:
         "visibility": visibility,
         "tags": [module, *functions],
         "extra_data": {"kind": record["kind"], "nodeid": record["nodeid"],
-                       "duration": record["duration"]},
+                       "duration": record["duration"], "mistake": record.get("mistake")},
     }
 
 

@@ -189,7 +189,11 @@ def check_close(
     hint = _matching_mistake(actual, mistakes or {}, rtol, atol)
     if hint:
         problem += f"\nHint: this matches {hint}."
-    raise AssertionError(problem)
+    error = AssertionError(problem)
+    # Machine-readable for the class report: the key of the matched mistake model
+    # (course/mistakes.py), recorded by the plugin and kept in results.json's extra_data.
+    error.mistake = hint
+    raise error
 
 
 def check_equal(name: str, actual: Any, expected: Any) -> None:
