@@ -38,6 +38,8 @@ from autograder.delivery import nbgrader_course as course_mod
 from autograder.delivery import nbgrader_scrub
 from autograder.delivery.notebook import FIGURE_REPLY_BUDGET, KERNEL_MEMORY_LIMIT
 
+pytestmark = pytest.mark.slow  # one nbgrader class run: about 40 s on a quiet machine
+
 ASSIGNMENT = "unit"
 STUDENTS = ("bloated", "eve", "hog", "honest", "linker", "tagger")
 HONEST_ANSWER = "honest's own answer: 42"
