@@ -36,9 +36,15 @@ How this module is graded (in a sandbox with TensorFlow, scikit-learn and numpy)
 grader calls each function on its own data and judges the returned data itself. Keras
 models and histories you return are sent to the grader as their JSON config and weights,
 and models the grader passes in are rebuilt the same way, so only standard Keras layers
-count. For accuracy it trains ``build_model(64)`` with ``train_model(model, x, y,
-epochs=20)`` on the 8x8 digits scaled by ``preprocess(..., max_value=16.0)`` and expects at
-least 95 % accuracy on held-out digits; each call must finish within 60 seconds.
+count. Before every call the grader's worker seeds Python, numpy and TensorFlow
+(``keras.utils.set_random_seed``) and makes TensorFlow's ops deterministic, so the same
+files always grade the same. ``train_model`` is given the grader's models with initial
+weights the grader drew, and must return what ``model.fit`` makes of them: the grader
+trains the same model from the same weights itself and compares the weights and history
+you return. For accuracy it checks that ``build_model(64)`` is the lecture network, has
+``train_model(model, x, y, epochs=20)`` train that network on the 8x8 digits scaled by
+``preprocess(..., max_value=16.0)`` and expects at least 95 % accuracy on held-out digits,
+measured by the grader; each call must finish within 60 seconds.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``dltips``: grade a class, try the grader on bundled samples, check your own work.
 
     dltips grade SUBMISSION... --out DIR [--jobs N]    instructor: grade with the hidden suites
-    dltips grade --nbgrader COURSE --assignment NAME --out DIR
+    dltips grade --nbgrader COURSE --assignment NAME --out DIR [--student ID]
                                                        grade an nbgrader course's submitted/
     dltips demo [--out DIR] [--jobs N]                 grade the bundled sample submissions
     dltips report GRADED [--out DIR] [--submissions DIR]
@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from autograder.course.contract import MODULES, REPO_ROOT
 from autograder.grading.engine import (
+    Amend,
     GradeOptions,
     IsolationUnavailable,
     check_isolation,
@@ -36,6 +37,14 @@ from autograder.grading.engine import (
     grade_many,
 )
 from autograder.grading.limits import CALL_TIMEOUT, MEMORY_MB, WALL_CAP
+from autograder.grading.messages import LANGUAGES
+from autograder.grading.policy import (
+    DEFAULT_DISCLOSURE,
+    DISCLOSURE_LEVELS,
+    Settings,
+    SettingsError,
+    installed_settings,
+)
 from autograder.grading.report import VISIBILITIES, clean_text
 from autograder.grading.results import SubmissionResult
 from autograder.grading.staging import StagingError, probe
@@ -77,6 +86,31 @@ def _add_grading_options(parser: argparse.ArgumentParser, *, fail_closed: bool =
                         help=f"address-space cap of a worker in MiB ({MEMORY_MB})")
 
 
+def _add_student_text_options(parser: argparse.ArgumentParser, *, disclose: bool = True,
+                              what: str = "") -> None:
+    """--lang (and --disclose): what students read (autograder/grading/policy.py)."""
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="language of everything students read" + what
+                        + " (default: this installation's, else en)")
+    if disclose:
+        parser.add_argument("--disclose", choices=DISCLOSURE_LEVELS, default=None,
+                            metavar="LEVEL",
+                            help="what a failed hidden test shows students: score (scores "
+                            "only), names (+ test names, pass/fail), hints (+ the diagnosed "
+                            "mistake), values (+ got/expected values); default "
+                            f"{DEFAULT_DISCLOSURE}" + what)
+
+
+def _settings(args: argparse.Namespace, base: Settings | None = None) -> Settings:
+    """The flags given, over ``base`` (default: this installation's settings)."""
+    base = base or installed_settings()
+    try:
+        return Settings(lang=getattr(args, "lang", None) or base.lang,
+                        disclose=getattr(args, "disclose", None) or base.disclose)
+    except SettingsError as error:
+        raise UsageFailure(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dltips", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -89,13 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="grade COURSE/submitted/<student>/<assignment>/ instead")
     grade.add_argument("--assignment", default=None,
                        help="the nbgrader assignment to grade (with --nbgrader)")
+    grade.add_argument("--student", default=None, metavar="ID",
+                       help="grade only this student again, keeping the others' results "
+                            "in --out, and rewrite the class outputs (with --nbgrader)")
     grade.add_argument("--out", "-o", type=Path, required=True, help="output directory")
     grade.add_argument("--visibility", choices=VISIBILITIES, default="visible",
                        help="Gradescope visibility written into results.json (default visible)")
+    _add_student_text_options(grade, what="; with --nbgrader: the course's")
     _add_grading_options(grade, fail_closed=True)
 
     demo = commands.add_parser("demo", help="grade the bundled sample submissions")
     demo.add_argument("--out", "-o", type=Path, default=Path("dltips-demo"))
+    _add_student_text_options(demo)
     _add_grading_options(demo)
 
     report = commands.add_parser("report", help="write the class report of a graded folder")
@@ -126,11 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="only report stale stubs (exit 1 if any)")
     student = release_commands.add_parser("student", help="write the student release tree")
     student.add_argument("--out", "-o", type=Path, required=True)
+    _add_student_text_options(student, disclose=False)
 
     commands.add_parser("references", help="recompute the cached Keras reference outputs")
 
     gradescope = commands.add_parser("gradescope", help="build the Gradescope autograder zip")
     gradescope.add_argument("--out", "-o", type=Path, default=Path("dltips-gradescope.zip"))
+    _add_student_text_options(gradescope)
 
     nbgrader = commands.add_parser("nbgrader", help="deliver the unit through nbgrader")
     nbgrader_commands = nbgrader.add_subparsers(dest="what", required=True)
@@ -140,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the assignment holding the whole unit (default keras_tips_1)")
     init.add_argument("--force", action="store_true",
                       help="rewrite the config and source/<assignment>/ of an existing course")
+    _add_student_text_options(init)
 
     examples = commands.add_parser("examples", help="train the lecture examples, write figures")
     examples.add_argument("names", nargs="*", metavar="NAME",
@@ -166,12 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(args: argparse.Namespace, suite: str, modules: tuple[str, ...] = ()) -> GradeOptions:
+def _options(args: argparse.Namespace, suite: str, modules: tuple[str, ...] = (),
+             settings: Settings | None = None) -> GradeOptions:
     if args.jobs < 1:
         raise UsageFailure("--jobs must be at least 1")
+    settings = settings or _settings(args)
     return GradeOptions(suite=suite, isolation=args.isolation, call_timeout=args.call_timeout,
                         wall_cap=args.wall_cap, memory_mb=args.memory_mb, modules=modules,
-                        visibility=getattr(args, "visibility", "visible"))
+                        visibility=getattr(args, "visibility", "visible"),
+                        disclose=settings.disclose, lang=settings.lang)
 
 
 # ---------------------------------------------------------------------------------------
@@ -180,7 +225,7 @@ def _options(args: argparse.Namespace, suite: str, modules: tuple[str, ...] = ()
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    if args.nbgrader is not None or args.assignment is not None:
+    if args.nbgrader is not None or args.assignment is not None or args.student is not None:
         return _grade_nbgrader_course(args)
     if not args.submissions:
         raise UsageFailure("give the submissions to grade, or --nbgrader COURSE --assignment "
@@ -211,8 +256,10 @@ def _require_isolation(options: GradeOptions) -> None:
 
 
 def _grade_nbgrader_course(args: argparse.Namespace) -> int:
-    """One row per student of ``COURSE/submitted/<student>/<assignment>/``."""
-    from autograder.delivery.nbgrader_course import CourseError, submissions
+    """One row per student of ``COURSE/submitted/<student>/<assignment>/``, flagged when
+    late by the course's own nbgrader policy; ``--student``: that student only."""
+    from autograder.delivery.nbgrader_course import CourseError, course_settings, submissions
+    from autograder.delivery.nbgrader_lateness import CoursePolicy
 
     if args.submissions:
         raise UsageFailure("give either submission paths or --nbgrader, not both")
@@ -220,13 +267,44 @@ def _grade_nbgrader_course(args: argparse.Namespace) -> int:
         raise UsageFailure("--nbgrader COURSE and --assignment NAME go together")
     try:
         students = submissions(args.nbgrader, args.assignment)
-    except CourseError as error:
+        course = course_settings(args.nbgrader)  # what the notebooks' grade cells show
+    except (CourseError, SettingsError) as error:
         raise UsageFailure(str(error)) from None
+    ids = [student for student, _ in students]
+    only = None
+    if args.student is not None:
+        if args.student not in ids:
+            raise UsageFailure(f"no submission of {args.assignment!r} by student "
+                               f"{clean_text(args.student)!r} in {args.nbgrader}/submitted")
+        only = [ids.index(args.student)]
     _instructor_only("autograder.course.suites.hidden")
-    options = _options(args, "hidden")
+    options = _options(args, "hidden", settings=_settings(args, course))
     _require_isolation(options)
+    try:
+        policy = CoursePolicy(args.nbgrader, args.assignment)
+    except Exception as error:  # noqa: BLE001 - the instructor's config: say what failed
+        raise UsageFailure(f"{args.nbgrader}: cannot read the course's nbgrader config or "
+                           f"gradebook: {type(error).__name__}: {error}") from None
+
+    def amend(index: int, results: dict) -> None:
+        student, folder = students[index]
+        lateness = policy.lateness(student, folder)
+        penalty = policy.penalty(student, float(results["score"]), lateness)
+        results["extra_data"]["late"] = lateness.as_results(penalty)
+        if lateness.seconds_late > 0:
+            results["output"] += (f"\nLate: submitted {_duration(lateness.seconds_late)} after "
+                                  f"the due date; late penalty {penalty:g} points.")
+
     return _grade_and_report([path for _, path in students], args.out, options, args.jobs,
-                             names=[student for student, _ in students])
+                             names=ids, amend=amend, only=only)
+
+
+def _duration(seconds: float) -> str:
+    """'2 d 3 h 4 min' ('42 s' under a minute), for the late line."""
+    minutes = int(seconds // 60)
+    parts = [(minutes // 1440, "d"), (minutes // 60 % 24, "h"), (minutes % 60, "min")]
+    shown = [f"{value} {unit}" for value, unit in parts if value]
+    return " ".join(shown) or f"{seconds:.0f} s"
 
 
 def _instructor_only(module: str) -> None:
@@ -272,18 +350,23 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _grade_and_report(sources: list[Path], out: Path, options: GradeOptions, jobs: int,
-                      names: list[str] | None = None) -> int:
-    clean_output_dir(out)
+                      names: list[str] | None = None, amend: Amend | None = None,
+                      only: list[int] | None = None) -> int:
+    if only is None:
+        clean_output_dir(out)
     with _progress() as progress:
-        task = progress.add_task("grading", total=len(sources))
+        task = progress.add_task("grading", total=len(sources) if only is None else len(only))
         results = grade_many(sources, out, options, jobs,
-                             on_done=lambda r: progress.advance(task), names=names)
+                             on_done=lambda r: progress.advance(task), names=names,
+                             amend=amend, only=only)
     if results:
         console.print(class_table(results))
         console.print(columns_legend())
     _print_hardest_functions(results)
     errors = [r.name for r in results if r.results["extra_data"].get("grader_error")]
     console.print(f"Isolation: {_escape(_isolation_line(results))}")
+    console.print(f"Students read: {options.lang}; failed hidden tests disclose "
+                  f"{options.disclose} (--lang, --disclose)")
     console.print(f"Wrote {out}/<submission>/results.json and feedback.md, "
                   f"{out}/grades.csv, {out}/summary.png")
     if errors:
@@ -367,7 +450,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     from autograder.delivery import release
 
     if args.what == "student":
-        out = release.build_student_release(args.out)
+        out = release.build_student_release(args.out, settings=_settings(args))
         console.print(f"Student release written to {out}")
         return 0
     if args.check:
@@ -395,8 +478,10 @@ def cmd_gradescope(args: argparse.Namespace) -> int:
     _instructor_only("autograder.course.suites.hidden")
     from autograder.delivery.gradescope import build
 
-    console.print(f"Gradescope autograder written to {build(args.out)} "
-                  "(upload it; choose the Ubuntu 24.04 base image)")
+    settings = _settings(args)
+    console.print(f"Gradescope autograder written to {build(args.out, settings=settings)} "
+                  f"(students read {settings.lang}, hidden tests disclose {settings.disclose}; "
+                  "upload it; choose the Ubuntu 24.04 base image)")
     return 0
 
 
@@ -406,7 +491,8 @@ def cmd_nbgrader(args: argparse.Namespace) -> int:
 
     assignment = args.assignment or DEFAULT_ASSIGNMENT
     try:
-        source = init_course(args.course, assignment, force=args.force)
+        source = init_course(args.course, assignment, force=args.force,
+                             settings=_settings(args, Settings()))
     except CourseError as error:
         raise UsageFailure(str(error)) from None
     course = source.parents[1]

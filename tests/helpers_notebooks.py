@@ -24,6 +24,9 @@ def execute(notebook_path: Path, folder: Path, *, autograde: bool,
         patch.setenv("PYTHONPATH", str(import_root))
         patch.delenv("MPLBACKEND", raising=False)
         patch.setenv("DLTIPS_NOTEBOOK_QUICK", "1")
+        # The course language of these Korean notebooks, as an nbgrader course set to
+        # Korean hands it to its kernels (the student release carries it in a file).
+        patch.setenv("DLTIPS_LANG", "ko")
         if autograde:
             patch.setenv("NBGRADER_EXECUTION", "autograde")
         else:

@@ -14,8 +14,9 @@ import random
 from pathlib import Path
 
 from autograder.course.contract import CONTRACT
-from autograder.course.mistakes import MISTAKES
+from autograder.course.mistakes import for_function
 from autograder.grading import report
+from autograder.grading.messages import say
 from autograder.grading.results import SubmissionResult
 
 NUMPY_MODULES = tuple(m for m in CONTRACT if m != "mnist_classifier")
@@ -44,11 +45,12 @@ def synthetic_class(dest: Path, students: int, seed: int = 0, late: bool = False
         records = []
         for index, test in enumerate(tests, 1):
             passed = rng.random() < 1 / (1 + math.exp(test["difficulty"] - ability))
-            mistakes = list(MISTAKES.get(test["function"], {}))
+            mistakes = list(for_function(test["function"]))  # their ids
             mistake = rng.choice(mistakes) if mistakes and not passed and rng.random() < 0.7 \
                 else None
             output = "" if passed else (f"`{test['function']}`: values differ"
-                                        + (f"\nHint: this matches {mistake}." if mistake else ""))
+                                        + ("\n" + say("test.mistake", mistake=mistake)
+                                           if mistake else ""))
             records.append({
                 "name": f"{test['module']}: {test['function']} {test['check']}",
                 "number": str(index), "score": test["points"] if passed else 0.0,

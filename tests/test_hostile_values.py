@@ -75,8 +75,9 @@ def test_runner_has_its_own_memory_limit():
 
 # ----- item 10: a malformed value is the student's wrong answer ------------------------------
 def test_malformed_values_are_the_students_failures(tmp_path):
-    results = grade_submission(hostile("malformed_values", tmp_path),
-                               GradeOptions(modules=("gradient_descent",))).results
+    results = grade_submission(hostile("malformed_values", tmp_path),  # the grader's words
+                               GradeOptions(modules=("gradient_descent",),
+                                            disclose="values")).results
     failed = [t for t in results["tests"] if t["status"] != "passed"]
     assert len(failed) == len(results["tests"]) > 0
     kinds = {t["name"]: t["extra_data"]["kind"] for t in failed}
@@ -102,8 +103,8 @@ def test_checks_turn_any_value_into_an_assertion(actual):
 
 # ----- item 11: the dropout mask must be a mask ------------------------------------------
 def test_a_dropout_that_never_drops_loses_the_default_rng_points(tmp_path):
-    lazy = grade_submission(hostile("lazy_dropout", tmp_path),
-                            GradeOptions(modules=("dropout",))).results
+    lazy = grade_submission(hostile("lazy_dropout", tmp_path),  # the grader's words in full
+                            GradeOptions(modules=("dropout",), disclose="values")).results
     by_name = {t["extra_data"]["nodeid"].split("::")[-1]: t for t in lazy["tests"]}
     default = by_name["test_dropout_forward_default_rng"]
     assert default["status"] == "failed" and default["extra_data"]["kind"] == "wrong_answer"

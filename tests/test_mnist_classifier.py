@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
 
-from autograder.course.suites import keras_models
+from autograder.course.suites import keras_models, numpy_model
 from autograder.sandbox.worker import keras_bridge
 from autograder.sandbox.worker.protocol import ModelData
 from solutions import mnist_classifier as mc
@@ -149,6 +150,7 @@ def test_build_model_rejects_input_dim_zero():
         mc.build_model(0)
 
 
+@pytest.mark.slow
 def test_train_model_is_fit_and_the_steps_rule_matches_keras(keras):
     """The hidden suite checks batch_size and validation_split through history.params
     ['steps']; its rule (floor for the split, ceil for the batches) is Keras's own."""
@@ -199,6 +201,7 @@ def test_confusion_matrix_matches_sklearn():
 
 
 # ----- Keras objects across the boundary -----------------------------------------------
+@pytest.mark.slow
 def test_bridge_exports_models_and_histories_and_rebuilds_grader_models(keras):
     """Worker side: a model or History becomes plain data; ModelData becomes a compiled
     model with the same weights. Trusted side: the export rebuilds to the same predictions."""
@@ -208,10 +211,9 @@ def test_bridge_exports_models_and_histories_and_rebuilds_grader_models(keras):
     assert set(exported[0]) == {"keras_model"} and exported[1][0] == 1
     assert exported[1][1]["m"]["keras_model"]["config"] == exported[0]["keras_model"]["config"]
     returned = keras_models.returned_model(exported[0], "build_model")
-    rebuilt = keras_models.rebuild(returned, "build_model")
     x = np.random.default_rng(0).random((5, 64)).astype(np.float32)
-    np.testing.assert_allclose(rebuilt.predict(x, verbose=0), model.predict(x, verbose=0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(numpy_model.probabilities(returned, x, "build_model"),
+                               model.predict(x, verbose=0), rtol=1e-5, atol=1e-7)
     in_worker = keras_bridge.import_value([returned.as_argument()], ModelData)[0]
     assert in_worker.compiled and in_worker.loss == "categorical_crossentropy"
     for a, b in zip(in_worker.get_weights(), model.get_weights(), strict=True):
@@ -260,7 +262,7 @@ def test_forged_configs_are_refused_before_keras_sees_them(evil, named):
                                      "config": {"batch_shape": [None, 4]}}, evil]}}
     returned = keras_models.returned_model(_forged(config), "build_model")
     with pytest.raises(AssertionError, match="does not accept") as info:
-        keras_models.rebuild(returned, "build_model")
+        numpy_model.network(returned.config, "build_model")
     assert named in str(info.value)
 
 
@@ -279,4 +281,58 @@ def test_weights_that_do_not_fit_the_layers_are_refused(keras):
     wrong = keras_models.ReturnedModel(model.cls, model.config, model.config_json,
                                        model.weights[::-1])
     with pytest.raises(AssertionError, match="do not fit"):
-        keras_models.rebuild(wrong, "build_model")
+        numpy_model.checked_weights(wrong, "build_model")
+    nan = keras_models.ReturnedModel(model.cls, model.config, model.config_json,
+                                     (np.full_like(model.weights[0], np.nan),
+                                      *model.weights[1:]))
+    with pytest.raises(AssertionError, match="not all finite"):
+        numpy_model.checked_weights(nan, "build_model")
+
+
+def test_numpy_forward_pass_matches_keras_for_every_evaluated_layer(keras):
+    """Dense (each activation), BatchNormalization with trained statistics, Dropout,
+    Activation, ReLU and Softmax layers: numpy's output equals Keras's predict."""
+    rng = np.random.default_rng(4)
+    model = keras.Sequential([
+        keras.Input((6,)), keras.layers.Dense(5, "tanh"), keras.layers.BatchNormalization(),
+        keras.layers.Dropout(0.3), keras.layers.Dense(4, "sigmoid"),
+        keras.layers.Dense(4, use_bias=False), keras.layers.ReLU(),
+        keras.layers.BatchNormalization(center=False, scale=False, epsilon=0.01),
+        keras.layers.Activation("relu"), keras.layers.Dense(3), keras.layers.Softmax()])
+    model.set_weights([rng.normal(0, 1, w.shape).astype(np.float32) + (
+        2.0 if "variance" in v.path else 0.0) for w, v in zip(model.get_weights(),
+                                                              model.weights, strict=True)])
+    returned = keras_models.trusted_model(model)
+    x = rng.normal(0, 1, (7, 6)).astype(np.float32)
+    np.testing.assert_allclose(numpy_model.probabilities(returned, x, "m"),
+                               model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+def _sequential(layers: list) -> dict:
+    return {"module": "keras", "class_name": "Sequential", "config": {"layers": [
+        {"module": "keras.layers", "class_name": "InputLayer",
+         "config": {"batch_shape": [None, 64]}}, *layers]}}
+
+
+def _dense(units, config=None) -> dict:
+    return {"module": "keras.layers", "class_name": "Dense",
+            "config": config if config is not None else {"units": units}}
+
+
+@pytest.mark.parametrize("config, words", [
+    (_sequential([_dense(5000), _dense(5000)]), "parameters"),
+    (_sequential([_dense(10000)]), "units should be an integer"),
+    (_sequential([_dense(-3)]), "units should be an integer"),
+    (_sequential([_dense(4, ["units", 4])]), "config should be a JSON object"),
+    ({"module": "keras", "class_name": "Sequential", "config": [["layers"]]},
+     "no list of layers"),
+    (_sequential([_dense(4, {"units": 4, "activation": "gelu"})]), "activation 'gelu'"),
+    ({"module": "keras", "class_name": "Sequential", "config": {"layers": [_dense(3)]}},
+     "should start with keras.Input"),
+])
+def test_configs_are_read_as_data_and_malformed_ones_are_wrong_answers(config, words):
+    """Issue 14.6: shapes and parameter count come from the config as data, before any
+    array is built; what is malformed fails as an AssertionError (the student's)."""
+    with pytest.raises(AssertionError, match=re.escape(words)):
+        numpy_model.network(config, "build_model")
+    assert keras_models.compile_summary(config)["optimizer"] is None  # no crash either

@@ -12,9 +12,13 @@ import re
 import shutil
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from autograder.course.contract import REPO_ROOT
+
+# Slow end to end: deselected by the README's test command, run by .ci/run.
+pytestmark = pytest.mark.slow
 
 NOTEBOOK = REPO_ROOT / "solutions" / "06_mnist.ipynb"
 HANGUL = re.compile(r"[\uac00-\ud7a3]")

@@ -88,6 +88,7 @@ def test_the_bare_import_works_when_the_package_is_imported(bare: Path):
     (bare / "__init__.py").unlink()
 
 
+@pytest.mark.slow
 def test_the_bare_import_works_in_a_notebook_next_to_the_files(bare: Path):
     """As nbgrader's autograde runs a notebook: a kernel whose working folder holds them."""
     nbformat = pytest.importorskip("nbformat")

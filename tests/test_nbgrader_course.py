@@ -263,6 +263,7 @@ def plant_attacks(submission: Path, markers: Path, forged_metadata: bool) -> Non
         f"open({str(markers / 'autograder_pkg')!r}, 'w')\n")
 
 
+@pytest.mark.slow
 def test_autograde_never_runs_added_cells_or_planted_files(tmp_path, fake_root):
     course = tmp_path / "course"
     course_mod.init_course(course, ASSIGNMENT, root=fake_root)

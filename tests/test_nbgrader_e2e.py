@@ -37,6 +37,9 @@ from autograder.course.solution_source import stub_text
 from autograder.delivery import nbgrader_course as course_mod
 from autograder.delivery.shared_runs import STORE_VARIABLE
 
+# Slow end to end: deselected by the README's test command, run by .ci/run.
+pytestmark = pytest.mark.slow
+
 ASSIGNMENT = course_mod.DEFAULT_ASSIGNMENT
 HIDDEN_SUITE = REPO_ROOT / "autograder" / "course" / "suites" / "hidden"
 
@@ -77,9 +80,12 @@ def run(tmp_path_factory) -> dict:
     autograde = timed("autograde", course_mod.run_nbgrader, course, "autograde", ASSIGNMENT,
                       "--force", env={STORE_VARIABLE: str(store)})
     graded = tmp / "graded"
+    # --disclose values: results.json names the hidden expected values, which the feedback
+    # test below looks for (and must not find) in nbgrader's feedback pages
     grade = timed("dltips grade", subprocess.run,
                   [*cli, "grade", "--nbgrader", str(course), "--assignment", ASSIGNMENT,
-                   "--out", str(graded)], capture_output=True, text=True)
+                   "--out", str(graded), "--disclose", "values"],
+                  capture_output=True, text=True)
     feedback = course_mod.run_nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
     export = course_mod.run_nbgrader(course, "export", "--to=grades.csv")
     print("\nnbgrader end-to-end timings (s): " + ", ".join(

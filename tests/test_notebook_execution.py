@@ -28,6 +28,9 @@ from autograder.course.contract import MODULES, REPO_ROOT
 from autograder.course.suites.hidden import MODULE_POINTS
 from autograder.delivery import student_notebooks
 
+# Slow end to end: deselected by the README's test command, run by .ci/run.
+pytestmark = pytest.mark.slow
+
 SOURCES = student_notebooks.source_notebooks()
 TOTAL_POINTS = sum(MODULE_POINTS[module] for module in MODULES)
 TODO_LINE = "먼저 구현하세요"  # friendly_errors: "<function>를 먼저 구현하세요: <hint>"

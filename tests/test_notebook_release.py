@@ -8,11 +8,14 @@ import pytest
 from helpers_notebooks import execute, is_grade_code, outputs
 
 from autograder.delivery import release, student_notebooks
+from autograder.grading.policy import Settings
 
 
 @pytest.fixture(scope="module")
 def student_tree(tmp_path_factory):
-    return release.build_student_release(tmp_path_factory.mktemp("release") / "student")
+    # Built in Korean: the notebooks' lines below say so (the release carries the setting).
+    return release.build_student_release(tmp_path_factory.mktemp("release") / "student",
+                                         settings=Settings(lang="ko"))
 
 
 def test_release_carries_the_student_notebooks_and_their_data(student_tree):
@@ -30,6 +33,7 @@ def test_release_carries_the_student_notebooks_and_their_data(student_tree):
     assert "jupyter lab assignments/" in (student_tree / "README.md").read_text()
 
 
+@pytest.mark.slow
 def test_a_notebook_runs_inside_the_release_on_its_own_files(student_tree, tmp_path):
     """02_normalization reads the lecture table: found in assignments/data/ of the release."""
     folder = student_tree / "assignments"

@@ -16,6 +16,7 @@ import pytest
 
 from autograder.course.contract import REPO_ROOT
 from autograder.delivery import notebook
+from autograder.grading.messages import say
 from autograder.sandbox.worker.protocol import RandomSeed
 
 SOLUTIONS = REPO_ROOT / "solutions"
@@ -129,12 +130,15 @@ def test_a_stub_prints_one_friendly_line(tmp_path, monkeypatch, capfd, sandboxed
     if sandboxed:
         _autograde(monkeypatch)
     nb = notebook.setup_notebook("losses", folder=_folder(tmp_path, losses=PROBE_LOSSES))
-    with notebook.friendly_errors():
-        nb.losses.sigmoid(np.zeros(3))
-        raise AssertionError("not reached: the stub raised")
-    out, err = capfd.readouterr()
-    assert out.strip() == "sigmoid를 먼저 구현하세요: use exp(-|z|)"
-    assert err == ""
+    for lang, line in [("en", "Implement sigmoid first: use exp(-|z|)"),
+                       ("ko", "sigmoid를 먼저 구현하세요: use exp(-|z|)")]:
+        monkeypatch.setenv("DLTIPS_LANG", lang)  # what an nbgrader course's kernels get
+        with notebook.friendly_errors():
+            nb.losses.sigmoid(np.zeros(3))
+            raise AssertionError("not reached: the stub raised")
+        out, err = capfd.readouterr()
+        assert out.strip() == line
+        assert err == ""
 
 
 def test_other_errors_raise_in_direct_mode_and_print_one_line_under_autograde(
@@ -252,9 +256,12 @@ def test_hidden_score_gives_partial_credit_without_showing_expected_values(
     assert notebook.hidden_score("losses", "mean_squared_error", max_points=2.0) == 0.0
     assert notebook.hidden_score("losses", "sigmoid", max_points=2.0) == 2.0
     out, err = capfd.readouterr()
-    assert "wrong answer" in out
-    # The hidden checks' messages hold the expected numbers; the notebook never prints them.
-    assert "expected" not in out.replace("expected ones", "") and "got" not in out
+    # At the default disclosure level (hints): the kind of failure and the hint, never the
+    # hidden checks' messages, which hold the expected numbers.
+    assert say("kind.wrong_answer") in out and say("test.values_hidden") in out
+    assert "Hint:" in out
+    rest = out.replace(say("kind.wrong_answer"), "")
+    assert "expected" not in rest and "got" not in rest and "rtol" not in rest
     assert err == ""
 
 

@@ -51,6 +51,7 @@ def test_cache_covers_every_keras_case_and_nothing_else():
         assert (name in FIELDS) == has_counterpart, name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CACHED_CASES)
 def test_cache_matches_live_keras(keras: ModuleType, name: str):
     """Recomputing the case with live Keras / scikit-learn reproduces the cache."""

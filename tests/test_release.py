@@ -120,7 +120,7 @@ def test_student_release_holds_nothing_private(tmp_path):
     assert "autograder/cli.py" in files and "pyproject.toml" in files
     private = [f for f in files if f.startswith((
         "solutions/", "autograder/course/suites/hidden/", "autograder/course/references/",
-        "autograder/course/samples/", "autograder/course/mistakes.py", "tests/"))]
+        "autograder/course/samples/", "autograder/course/mistakes/", "tests/"))]
     assert private == []
     assert "solutions" not in (out / "pyproject.toml").read_text()
     # No file of the release carries a line from inside a solution region.

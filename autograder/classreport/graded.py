@@ -13,11 +13,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.grading.messages import LANGUAGES, say
 from autograder.grading.report import GRADES_CSV
 
 # grades.csv columns another step may add (the nbgrader path's submission times).
 LATE_COLUMNS = ("timestamp", "late_seconds", "late_penalty")
 MAX_RESULTS_BYTES = 16 * 2**20
+# How a hint line starts in the feedback, in every language ("Hint:", "힌트:").
+HINT_PREFIXES = tuple({say("test.function_hint", lang, hint="").strip() for lang in LANGUAGES})
 
 
 class GradedFolderError(ValueError):
@@ -117,7 +120,7 @@ def _outcome(test: dict) -> TestOutcome:
         passed=test.get("status") == "passed", kind=str(extra.get("kind") or test.get("status")),
         mistake=mistake if isinstance(mistake, str) else None,
         hint="\n".join(line.strip() for line in output.splitlines()
-                       if line.strip().startswith("Hint:")))
+                       if line.strip().startswith(HINT_PREFIXES)))
 
 
 def _late_columns(path: Path) -> tuple[dict[str, dict[str, str]], bool]:

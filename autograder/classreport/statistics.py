@@ -22,6 +22,7 @@ import numpy as np
 
 from autograder.classreport.graded import Student
 from autograder.course.contract import qualified_functions
+from autograder.grading.messages import mistake_hint
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class FunctionRate:
 @dataclass(frozen=True)
 class Mistake:
     function: str              # module.function the matched test exercises
-    description: str           # the mistake model's description (course/mistakes.py)
+    description: str           # the mistake's hint text in English (the message catalogue)
     students: tuple[str, ...]  # who made it (each once, however many tests matched)
     hint: str                  # the hint line those students saw (the commonest wording)
 
@@ -77,8 +78,8 @@ def mistakes(students: list[Student]) -> list[Mistake]:
                 hints[key][test.hint] += 1
     order = {f: i for i, f in enumerate(qualified_functions())}
     keys = sorted(who, key=lambda k: (-len(who[k]), order.get(k[0], len(order)), k[1]))
-    return [Mistake(k[0], k[1], tuple(sorted(who[k])), hints[k].most_common(1)[0][0])
-            for k in keys]
+    return [Mistake(k[0], mistake_hint(k[1]), tuple(sorted(who[k])),
+                    hints[k].most_common(1)[0][0]) for k in keys]
 
 
 def failure_kinds(students: list[Student]) -> list[tuple[str, int, int]]:

@@ -3,7 +3,8 @@
 Owns: the contract (modules and functions, ``contract``), the single-source rules for
 stubs and hints (``solution_source``), the grading suites (``suites/hidden`` private,
 ``suites/public`` shipped), the cached Keras references (``references/``), the mistake
-models behind feedback hints (``mistakes``) and the sample submissions (``samples/``).
+catalogue behind feedback hints (``mistakes/``: the models, their ids per function, and the
+hint of each id in ``en.toml``/``ko.toml``) and the sample submissions (``samples/``).
 
 May import: numpy (scikit-learn and Keras only in the reference generators), and the
 grading checks (``autograder.grading.testing``) from inside the suites.

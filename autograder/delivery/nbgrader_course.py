@@ -32,10 +32,20 @@ from autograder.course.contract import CONTRACT, MODULES, REPO_ROOT
 from autograder.course.solution_source import stub_text
 from autograder.delivery.student_notebooks import data_files, data_source, source_notebooks
 from autograder.grading.engine import PACKAGE_ROOT, GradeOptions
+from autograder.grading.policy import (
+    ENV_DISCLOSE,
+    ENV_LANG,
+    Settings,
+    read_settings,
+    write_settings,
+)
 
 COURSE_ID = "dltips"
 DEFAULT_ASSIGNMENT = "keras_tips_1"
 CONFIG_NAME = "nbgrader_config.py"
+# What students read (language, hidden-test disclosure): read by the config, which hands it
+# to the notebooks' kernels, and by `dltips grade --nbgrader`, so both channels agree.
+SETTINGS_NAME = "dltips_settings.json"
 MODULE_FILES = tuple(f"{module}.py" for module in MODULES)
 # nbgrader globs these against every basename (directories too): never released, never
 # copied from a submission. nbgrader's own defaults first.
@@ -61,7 +71,7 @@ class CourseError(ValueError):
 
 
 def init_course(course: Path, assignment: str = DEFAULT_ASSIGNMENT, *, force: bool = False,
-                root: Path = REPO_ROOT) -> Path:
+                root: Path = REPO_ROOT, settings: Settings | None = None) -> Path:
     """Write ``nbgrader_config.py`` and ``source/<assignment>/`` into ``course``.
 
     Inputs:
@@ -70,6 +80,8 @@ def init_course(course: Path, assignment: str = DEFAULT_ASSIGNMENT, *, force: bo
     - force: rewrite an existing course's config and ``source/<assignment>/``; the
       gradebook, ``release/``, ``submitted/`` and everything else are left alone.
     - root: the repository holding ``solutions/``, ``source_data/``.
+    - settings: what students read (``autograder.grading.policy``), saved as
+      ``course/dltips_settings.json`` (default: the defaults).
 
     Returns:
     - ``course/source/<assignment>``. Raises CourseError for a bad name, an existing
@@ -94,8 +106,16 @@ def init_course(course: Path, assignment: str = DEFAULT_ASSIGNMENT, *, force: bo
         (source / f"{module}.py").write_text(stub_text(module, root), encoding="utf-8")
     for name in data_files(root):
         shutil.copyfile(data_source(name, root), source / "data" / name)
+    write_settings(course / SETTINGS_NAME, settings or Settings())
     (course / CONFIG_NAME).write_text(config_text(assignment), encoding="utf-8")
     return source
+
+
+def course_settings(course: Path) -> Settings:
+    """The course's settings (``dltips_settings.json``); the defaults for a course written
+    before the file existed. SettingsError for a file that is not valid."""
+    path = Path(course) / SETTINGS_NAME
+    return read_settings(path) if path.is_file() else Settings()
 
 
 def config_text(assignment: str) -> str:
@@ -112,10 +132,22 @@ removed before the kernel starts and a test cell without a valid score scores 0
 (autograder/delivery/nbgrader_preprocessors.py).
 """
 
+import json
 import os
 
 c = get_config()  # noqa: F821 - provided by nbgrader's config loader
 _root = os.path.dirname(os.path.abspath(__file__))
+
+# What students read, set once for the course in {SETTINGS_NAME} (language, how much a
+# failed hidden test discloses): the notebooks' kernels inherit it from nbgrader's
+# environment; `dltips grade --nbgrader` reads the same file (both take the defaults
+# below when it is missing).
+_students_read = {dict(lang=Settings().lang, disclose=Settings().disclose)!r}
+if os.path.exists(os.path.join(_root, {SETTINGS_NAME!r})):
+    with open(os.path.join(_root, {SETTINGS_NAME!r}), encoding="utf-8") as _settings:
+        _students_read.update(json.load(_settings))
+os.environ[{ENV_LANG!r}] = _students_read["lang"]
+os.environ[{ENV_DISCLOSE!r}] = _students_read["disclose"]
 
 c.CourseDirectory.root = _root
 c.CourseDirectory.course_id = {COURSE_ID!r}

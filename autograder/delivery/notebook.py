@@ -75,6 +75,8 @@ from typing import Any
 import numpy as np
 
 from autograder.course.contract import CONTRACT
+from autograder.grading.messages import say
+from autograder.grading.policy import Settings, installed_settings
 from autograder.sandbox.worker.protocol import RandomSeed
 
 AUTOGRADE = "autograde"
@@ -91,6 +93,19 @@ def _isolation() -> str:
     error says why). In a student's own Jupyter it is their own code: the strongest level
     this machine has, with the note, as ``dltips check`` does."""
     return "strict" if under_autograde() else "auto"
+
+
+def _settings() -> Settings:
+    """What students read here: the nbgrader course's (its kernels' environment) or the
+    student release's; the defaults when neither says (or says something unknown)."""
+    try:
+        return installed_settings()
+    except ValueError:
+        return Settings()
+
+
+def _say(key: str, **fields: Any) -> str:
+    return say(key, _settings().lang, **fields)
 
 
 def under_autograde() -> bool:
@@ -256,11 +271,11 @@ def _load_direct(folder: Path, name: str) -> Any:
 
 def _import_failure(name: str, error: BaseException) -> str:
     if isinstance(error, FileNotFoundError):
-        return f"{name}.py가 이 폴더에 없습니다 ({error.filename})"
+        return _say("notebook.not_in_folder", module=name, path=error.filename)
     if isinstance(error, SyntaxError):
-        return (f"{name}.py를 불러오지 못했습니다: SyntaxError at line {error.lineno}: "
-                f"{error.msg}")
-    return f"{name}.py를 불러오지 못했습니다: {type(error).__name__}: {error}"
+        return _say("notebook.not_loaded", module=name,
+                    reason=f"SyntaxError (line {error.lineno}): {error.msg}")
+    return _say("notebook.not_loaded", module=name, reason=f"{type(error).__name__}: {error}")
 
 
 class _BrokenModule:
@@ -299,12 +314,12 @@ def _sandboxed_handles(folder: Path, modules: tuple[str, ...]) -> dict[str, Any]
                                           reply_budget=FIGURE_REPLY_BUDGET)
         failures = {name: _Current.session.import_status(name) for name in modules}
     except Exception as error:  # noqa: BLE001 - a machine problem: say it, keep going
-        reason = f"the sandbox could not start: {_one_line(error)}"
+        reason = _say("notebook.sandbox_down", reason=_one_line(error))
         print(f"⚠ {reason}")
         return {name: _BrokenModule(name, reason) for name in modules}
     for name, failure in failures.items():
         if failure is not None:
-            print(f"⚠ {name}.py를 불러오지 못했습니다: {failure.message}")
+            print(f"⚠ {_say('notebook.not_loaded', module=name, reason=failure.message)}")
     return {name: _SandboxedModule(_Current.session, name) for name in modules}
 
 
@@ -385,16 +400,17 @@ def friendly_errors() -> Iterator[None]:
         _close_figures()
         if not under_autograde():
             raise
-        print(f"⚠ 이 셀을 끝까지 실행하지 못했습니다: {type(error).__name__}: {error}")
+        print(f"⚠ {_say('notebook.cell_failed', error=f'{type(error).__name__}: {error}')}")
 
 
 def todo_line(error: NotImplementedError) -> str:
-    """``<function>를 먼저 구현하세요: <hint>`` from a stub's ``"<function>: <hint>"``."""
+    """``Implement <function> first: <hint>`` (in the course's language) from a stub's
+    ``"<function>: <hint>"``."""
     text = str(error).strip()
     match = re.match(r"(\w+): (.+)", text, re.DOTALL)
     if match:
-        return f"{match.group(1)}를 먼저 구현하세요: {match.group(2)}"
-    return f"아직 구현되지 않은 함수가 있습니다: {text or 'NotImplementedError'}"
+        return _say("notebook.todo", function=match.group(1), hint=match.group(2))
+    return _say("notebook.todo_unknown", text=text or "NotImplementedError")
 
 
 @contextlib.contextmanager
@@ -431,7 +447,7 @@ def visible_check(module: str, *functions: str) -> None:
         with _silenced():
             tests, header = _selected_tests("public", module, functions)
     except Exception as error:  # noqa: BLE001 - reported as one line, never a traceback
-        unavailable = f"visible checks could not run: {_one_line(error)}"
+        unavailable = _say("notebook.visible_unavailable", reason=_one_line(error))
     if unavailable:  # raised outside the except block: no chained traceback
         if under_autograde():
             print(f"{FAIL} {unavailable}")
@@ -439,10 +455,10 @@ def visible_check(module: str, *functions: str) -> None:
         _fail(unavailable)
     print(header)
     for test in tests:
-        print(_row(test, details=True))
+        print(_row(test))
     failed = sum(t["status"] != "passed" for t in tests)
     if failed and not under_autograde():
-        _fail(f"{failed} of {len(tests)} visible checks failed (see the rows above)")
+        _fail(_say("notebook.visible_failed", failed=failed, total=len(tests)))
 
 
 def _fail(message: str) -> None:
@@ -460,9 +476,10 @@ def hidden_score(module: str, *functions: str, max_points: float) -> float:
 
     Returns:
     - a plain Python float (never a numpy scalar, whose text nbgrader would misread). Prints
-      one row per hidden test (mark, points, title, the kind of failure; never the expected
-      values). Never raises and never writes stderr: any failure prints one line and
-      returns 0.0.
+      one row per hidden test with what the course's disclosure policy lets a failure say
+      (``autograder.grading.policy``: the same text as ``dltips grade``'s feedback.md and
+      results.json; no row at all at ``score``). Never raises and never writes stderr: any
+      failure prints one line and returns 0.0.
     """
     try:
         with _silenced():
@@ -470,10 +487,11 @@ def hidden_score(module: str, *functions: str, max_points: float) -> float:
             earned = float(sum(float(t["score"]) for t in tests))
             print(header)
             for test in tests:
-                print(_row(test, details=False))
+                if test.get("visibility") != "hidden":  # hidden: the policy lists no tests
+                    print(_row(test))
             return float(min(max(earned, 0.0), float(max_points)))
     except BaseException as error:  # noqa: BLE001 - a grade cell must end in a number
-        print(f"{FAIL} hidden tests could not run: {_one_line(error)}")
+        print(f"{FAIL} {_say('notebook.hidden_unavailable', reason=_one_line(error))}")
         return 0.0
 
 
@@ -499,34 +517,21 @@ def _selected_tests(suite: str, module: str, functions: tuple[str, ...]) -> tupl
         raise _GradingUnavailable(error or f"no {suite} test covers {', '.join(wanted)}")
     score = sum(t["score"] for t in tests)
     total = sum(t["max_score"] for t in tests)
-    label = "visible checks" if suite == "public" else "hidden tests"
-    header = f"{label} for {', '.join(wanted)}: {score:g} / {total:g} points"
+    label = "notebook.visible_header" if suite == "public" else "notebook.hidden_header"
+    header = _say(label, functions=", ".join(wanted), score=f"{score:g}", max=f"{total:g}")
     if error:
-        header += f"\n{FAIL} the grader reported a problem: {_one_line(error)}"
+        header += f"\n{FAIL} {_say('notebook.grader_problem', reason=_one_line(error))}"
     return tests, header
 
 
-def _row(test: dict, details: bool) -> str:
-    """One result row; ``details`` adds the failure text (public suites only: hidden
-    messages name expected values, so hidden rows only say what kind of failure it was)."""
+def _row(test: dict) -> str:
+    """One result row and, for a failure, its text: the test's results.json ``output``,
+    written by the report at the run's disclosure level (the visible checks: all of it)."""
     ok = test["status"] == "passed"
     line = f"  {PASS if ok else FAIL} {test['score']:g}/{test['max_score']:g}  {test['name']}"
     if ok:
         return line
-    if details:
-        body = test["output"].strip()
-    else:
-        body = _failure_kind_text(test["extra_data"].get("kind", "wrong_answer"))
-    return line + "".join(f"\n      {text}" for text in body.splitlines())
-
-
-def _failure_kind_text(kind: str) -> str:
-    from autograder.grading.report import KIND_ADVICE
-
-    if kind == "wrong_answer":
-        return ("wrong answer: the values differ from the expected ones (the hidden tests do "
-                "not show them; re-read the docstring and the visible checks)")
-    return KIND_ADVICE.get(kind) or kind.replace("_", " ")
+    return line + "".join(f"\n      {text}" for text in test["output"].strip().splitlines())
 
 
 def _one_line(error: BaseException | str) -> str:
@@ -579,6 +584,7 @@ def _run_suite(suite: str, modules: tuple[str, ...], staged: Path, scratch: Path
     from autograder.grading.engine import GradeOptions, grade_submission
     from autograder.grading.runner import suite_dir
 
+    settings = _settings()
     try:
         if not suite_dir(suite).is_dir():
             raise _GradingUnavailable(f"the {suite} suite is not installed here "
@@ -587,9 +593,13 @@ def _run_suite(suite: str, modules: tuple[str, ...], staged: Path, scratch: Path
             from autograder.delivery.shared_runs import shared_run
 
             return shared_run(suite, staged, lambda: grade_submission(
-                staged, GradeOptions(suite=suite, isolation=_isolation())).results)
+                staged, GradeOptions(suite=suite, isolation=_isolation(),
+                                     disclose=settings.disclose, lang=settings.lang)).results,
+                variant=settings.to_json())
         result = grade_submission(staged, GradeOptions(suite=suite, modules=modules,
-                                                       isolation=_isolation()))
+                                                       isolation=_isolation(),
+                                                       disclose=settings.disclose,
+                                                       lang=settings.lang))
         return result.results
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from autograder.course.contract import MODULES, REPO_ROOT
 from autograder.course.solution_source import stub_text
+from autograder.grading.policy import SETTINGS_FILE, Settings, write_settings
 
 # assignments/__init__.py, in the repository and in the student release alike.
 ASSIGNMENTS_INIT = '''\
@@ -100,14 +101,17 @@ Also: `dltips examples --out figures/` trains the lecture's examples and draws t
 (with your own modules), and `dltips predict my_digit.png` recognises a digit you wrote.
 """
 _PRIVATE_ENGINE_PARTS = ("course/suites/hidden", "course/suites/public/generate.py",
-                         "course/references", "course/samples", "course/mistakes.py")
+                         "course/references", "course/samples", "course/mistakes")
 
 
-def build_student_release(out: Path, root: Path = REPO_ROOT) -> Path:
+def build_student_release(out: Path, root: Path = REPO_ROOT,
+                          settings: Settings | None = None) -> Path:
     """Lay out the student tree in ``out`` (replaced if it exists) and return it.
 
     It holds the stubs, the grading engine with its visible suites, and a pyproject that
-    installs ``dltips`` without the reference solutions.
+    installs ``dltips`` without the reference solutions. ``settings`` (the language of
+    ``dltips check`` and the notebooks' lines) is saved in its package
+    (``autograder/settings.json``).
     """
     out = Path(out)
     if out.exists():
@@ -119,6 +123,7 @@ def build_student_release(out: Path, root: Path = REPO_ROOT) -> Path:
     (out / "assignments" / "__init__.py").write_text(ASSIGNMENTS_INIT, encoding="utf-8")
     _copy_notebooks_and_data(out / "assignments", root)
     shutil.copytree(root / "autograder", out / "autograder", ignore=_ignore_private(root))
+    write_settings(out / "autograder" / SETTINGS_FILE.name, settings or Settings())
     # The lecture examples' datasets (dltips examples reads them from here).
     shutil.copytree(root / "source_data", out / "source_data",
                     ignore=shutil.ignore_patterns("__pycache__"))

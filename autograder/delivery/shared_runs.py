@@ -31,7 +31,7 @@ STORE_VARIABLE = "DLTIPS_SHARED_RUNS"  # another private folder (a fresh one per
 _GRADER = Path(__file__).resolve().parents[1]  # the autograder package
 
 
-def shared_run(suite: str, staged: Path, run: Callable[[], dict]) -> dict:
+def shared_run(suite: str, staged: Path, run: Callable[[], dict], variant: str = "") -> dict:
     """The results of ``run()`` (a grading run of ``suite`` on every module of the staged
     folder ``staged``), computed once per content and reused by later calls.
 
@@ -39,6 +39,8 @@ def shared_run(suite: str, staged: Path, run: Callable[[], dict]) -> dict:
     - suite: ``"hidden"`` or ``"public"``.
     - staged: the folder holding the staged module files (nothing else).
     - run: grades them; returns Gradescope-style results (JSON-serialisable).
+    - variant: whatever else changes the results' text (the settings of what students
+      read); part of the key.
 
     Returns:
     - the results, from the store when an entry with the same key exists. A run that
@@ -46,7 +48,7 @@ def shared_run(suite: str, staged: Path, run: Callable[[], dict]) -> dict:
       ``run()`` is called.
     """
     store = _store()
-    entry = store / f"{_key(suite, staged)}.json" if store else None
+    entry = store / f"{_key(suite + chr(0) + variant, staged)}.json" if store else None
     if entry is not None:
         cached = _read(entry)
         if cached is not None:

@@ -79,7 +79,7 @@ def save(model: Any, path: Path) -> None:
 
 def load_weights(path: Path) -> tuple[list[dict], dict[str, np.ndarray]]:
     """The layer list and weights ``save`` wrote (no pickle)."""
-    with np.load(path, allow_pickle=False) as data:
+    with np.load(path) as data:  # allow_pickle is False by default
         return json.loads(str(data["layers"])), {k: data[k] for k in data.files
                                                  if k != "layers"}
 

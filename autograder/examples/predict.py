@@ -116,7 +116,7 @@ def default_model(cache_dir: Path | None = None, progress: Progress | None = Non
 def read_mnist(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """``x_train`` (N, 28, 28) in [0, 1] and ``y_train`` of a Keras-format ``mnist.npz``."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with np.load(path) as data:  # allow_pickle is False by default
             x, y = data["x_train"], data["y_train"]
     except FileNotFoundError:
         raise ModelError(f"{path}: no such file") from None

@@ -17,9 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from autograder.course.contract import CONTRACT, MODULES
@@ -31,6 +31,9 @@ from autograder.grading.limits import (
     runner_memory_mb,
     runner_seconds,
 )
+from autograder.grading.messages import DEFAULT_LANG
+from autograder.grading.output_names import folder_names, safe_name
+from autograder.grading.policy import DEFAULT_DISCLOSURE, FULL_DISCLOSURE, Settings
 from autograder.grading.results import SubmissionResult, progress_path
 from autograder.grading.staging import StagedSubmission, StagingError, stage, submission_name
 from autograder.grading.summary_figure import SummaryFigure
@@ -63,12 +66,24 @@ class GradeOptions:
     memory_mb: int = MEMORY_MB
     modules: tuple[str, ...] = ()
     visibility: str = "visible"  # Gradescope visibility of the results and their tests
+    # What students read (autograder.grading.policy): how much a failed hidden test
+    # discloses, and in which language. The public suite always discloses everything.
+    disclose: str = DEFAULT_DISCLOSURE
+    lang: str = DEFAULT_LANG
     # The runner's own address-space cap; None: RUNNER_MEMORY_MB plus what the graded
     # modules' worker profiles need on the trusted side (limits.runner_memory_mb).
     runner_memory_mb: int | None = None
     # The runner's own time limit; None: the student's wall caps plus room for the trusted
     # side (limits.runner_seconds). Past it the runner is killed and the engine cleans up.
     runner_time_limit: float | None = None
+
+    def __post_init__(self) -> None:
+        Settings(lang=self.lang, disclose=self.disclose)  # SettingsError if unknown
+
+    @property
+    def disclosure(self) -> str:
+        """The level in force: the visible checks are the student's own to read in full."""
+        return FULL_DISCLOSURE if self.suite == "public" else self.disclose
 
     @property
     def runner_timeout(self) -> float:
@@ -97,8 +112,13 @@ def check_isolation(options: GradeOptions) -> Isolation:
 
 
 def grade_submission(source: Path, options: GradeOptions, out_dir: Path | None = None,
-                     name: str | None = None) -> SubmissionResult:
+                     name: str | None = None, label: str | None = None,
+                     amend: Callable[[dict], None] | None = None) -> SubmissionResult:
     """Stage, run the suite, score; write results.json and feedback.md if out_dir is set.
+
+    ``name``: the results folder (made safe); ``label``: who the submission is, for its
+    ``Submission:`` line (default: the name, else the submission's own file name);
+    ``amend(results)`` may add to the results before they are written.
 
     Raises IsolationUnavailable (before touching the submission) when ``options.isolation``
     cannot be had here.
@@ -116,9 +136,14 @@ def grade_submission(source: Path, options: GradeOptions, out_dir: Path | None =
             staged = StagedSubmission(submission_name(source), source, empty,
                                       notes=[f"{error}; graded as an empty submission"])
         raw = run_suite(staged, options, Path(scratch))
+    if label or name:
+        staged = replace(staged, name=label or name)
     results = report.gradescope_results(staged, raw, time.monotonic() - started,
-                                        options.visibility)
-    result = SubmissionResult(safe_name(name or staged.name), Path(source), results)
+                                        options.visibility, options.disclosure, options.lang)
+    if amend is not None:
+        amend(results)
+    result = SubmissionResult(safe_name(name or submission_name(Path(source))), Path(source),
+                              results)
     if out_dir is not None:
         result.out_dir = report.write_submission(out_dir / result.name, result.results)
     return result
@@ -231,41 +256,26 @@ def _runner_env() -> dict[str, str]:
 
 
 def failed_submission(source: Path, name: str, error: BaseException, out_dir: Path | None,
-                      visibility: str = "visible") -> SubmissionResult:
+                      options: GradeOptions | None = None) -> SubmissionResult:
     """A zero with the reason, for a submission the pipeline itself could not handle."""
+    options = options or GradeOptions()
     staged = StagedSubmission(name, Path(source), Path(source))
     message = f"{type(error).__name__}: {error}"
     results = report.gradescope_results(staged, {"tests": [], "grader_error": message}, 0.0,
-                                        visibility)
+                                        options.visibility, options.disclosure, options.lang)
     result = SubmissionResult(name, Path(source), results)
     if out_dir is not None:
         result.out_dir = report.write_submission(out_dir / name, results)
     return result
 
 
-def safe_name(raw: str) -> str:
-    """A results folder name that stays inside the output directory: no separators, no
-    control or invisible characters, no leading dot ('..', '.git'), never empty."""
-    cleaned = "".join(c if c.isprintable() and c not in '/\\:' and not c.isspace() or c == " "
-                      else "_" for c in raw).strip()
-    cleaned = cleaned.lstrip(".") or "submission"
-    return cleaned[:120]
-
-
 def unique_names(sources: Iterable[Path]) -> list[str]:
-    """Results folder names: safe, unique (-2, -3... added where two submissions share a
-    name, case-insensitively) and never one of the class outputs (grades.csv...)."""
-    taken = {name.casefold() for name in report.CLASS_FILES}
-    names = []
-    for source in sources:
-        base = safe_name(submission_name(Path(source)))
-        name, number = base, 1
-        while name.casefold() in taken:
-            number += 1
-            name = f"{base}-{number}"
-        taken.add(name.casefold())
-        names.append(name)
-    return names
+    """Results folder names for ``sources``, by the rule of ``output_names``: safe, unique
+    case-insensitively, never a class output's name."""
+    return folder_names(submission_name(Path(source)) for source in sources)
+
+
+Amend = Callable[[int, dict], None]
 
 
 def grade_many(
@@ -275,42 +285,68 @@ def grade_many(
     jobs: int = 1,
     on_done: Callable[[SubmissionResult], None] | None = None,
     names: list[str] | None = None,
+    amend: Amend | None = None,
+    only: Collection[int] | None = None,
 ) -> list[SubmissionResult]:
     """Grade every submission (``jobs`` at a time); write per-submission and class outputs.
 
-    ``names`` (one per source, unique) names the results folders and rows; by default the
-    submissions' own names, made unique (nbgrader's ``submitted/<student>/<assignment>``
-    folders all share the assignment's name, so there the student ids are passed).
+    ``names`` (one per source) says who each submission is: the ``Submission:`` line of its
+    results, and its folder and row, made safe and unique by the rule of ``output_names``
+    (nbgrader's ``submitted/<student>/<assignment>`` folders all share the assignment's
+    name, so there the student ids are passed). By default the submissions' own names.
+    ``amend(index, results)`` may add to a submission's results before they are written
+    (e.g. its lateness). ``only``: grade just these indices again and take the others'
+    results from their folders in ``out_dir`` (left untouched; one never graded is left
+    out of the class outputs), so the class outputs still cover everyone.
 
     Raises IsolationUnavailable before grading anything when ``options.isolation`` cannot
     be had here (fail closed: no submission is graded at a weaker level by surprise).
     """
     check_isolation(options)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if names is not None and (len(names) != len(sources) or len(set(names)) != len(names)):
-        raise ValueError("names must give one distinct name per submission")
-    names = list(names) if names is not None else unique_names(sources)
+    if names is not None and len(names) != len(sources):
+        raise ValueError("names must give one name per submission")
+    labels = list(names) if names is not None else [None] * len(sources)
+    names = folder_names(names) if names is not None else unique_names(sources)
+    graded = range(len(sources)) if only is None else sorted(set(only))
     # matplotlib's import and the figure's layout overlap the grading (its numbers come last).
     figure = SummaryFigure(_graded_functions(options), len(sources)).start()
 
     def one(index: int) -> SubmissionResult:
         try:
-            result = grade_submission(sources[index], options, out_dir, names[index])
+            result = grade_submission(sources[index], options, out_dir, names[index],
+                                      label=labels[index],
+                                      amend=amend and (lambda r: amend(index, r)))
         except Exception as error:  # noqa: BLE001 - one submission must not stop the class
             try:
                 result = failed_submission(sources[index], names[index], error, out_dir,
-                                           options.visibility)
+                                           options)
             except Exception:  # noqa: BLE001 - not even its zero could be written
                 result = failed_submission(sources[index], names[index], error, None,
-                                           options.visibility)
+                                           options)
         if on_done:
             on_done(result)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(one, range(len(sources))))
+        fresh = dict(zip(graded, pool.map(one, graded), strict=True))
+    results = [fresh[i] if i in fresh else previous_result(out_dir / names[i], sources[i])
+               for i in range(len(sources))]
+    results = [result for result in results if result is not None]
     report.write_class_outputs(out_dir, results, figure)
     return results
+
+
+def previous_result(folder: Path, source: Path) -> SubmissionResult | None:
+    """The result an earlier run wrote in ``folder`` (None when there is none)."""
+    try:
+        results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(results, dict) and isinstance(results.get("tests"), list)
+            and isinstance(results.get("extra_data"), dict)):
+        return None
+    return SubmissionResult(folder.name, Path(source), results, out_dir=folder)
 
 
 def _graded_functions(options: GradeOptions) -> list[str]:

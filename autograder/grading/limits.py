@@ -43,7 +43,8 @@ def extra_wall_cap(modules: tuple[str, ...] | list[str]) -> float:
 def runner_seconds(wall_cap: float, modules: tuple[str, ...] | list[str]) -> float:
     """How long one trusted grading run may take: the student's time caps, plus
     TRUSTED_MARGIN for pytest and the comparisons, plus as much again per heavy profile
-    (the trusted side imports that profile's libraries to judge its results)."""
+    (the suite of that profile's module judges heavier results: the mnist suite
+    reads scikit-learn's digits and evaluates returned networks in numpy)."""
     heavy = heavy_profiles(modules)
     return wall_cap + TRUSTED_MARGIN + extra_wall_cap(modules) + TRUSTED_MARGIN * len(heavy)
 

@@ -263,11 +263,27 @@ def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
         "message": "" if report.passed else _failure_message(call, report),
         "mistake": None if report.passed else _matched_mistake(call),
         "duration": round(report.duration, 4),
+        "notes": _new_retry_notes(item.config),
     }
 
 
+_NOTES_SEEN = pytest.StashKey[dict]()
+
+
+def _new_retry_notes(config: pytest.Config) -> list[str]:
+    """The calls retried after an outside signal since the previous record (tests run one
+    at a time, so they belong to this test; see StudentSession.retry_notes)."""
+    seen = config.stash.setdefault(_NOTES_SEEN, {})
+    notes = []
+    for session in _all_sessions(config):
+        notes += session.retry_notes[seen.get(id(session), 0):]
+        seen[id(session)] = len(session.retry_notes)
+    return notes
+
+
 def _matched_mistake(call: pytest.CallInfo) -> str | None:
-    """The mistake model a wrong answer matched (``check_close`` names it), else None."""
+    """The id of the catalogued mistake a wrong answer matched (``check_close`` names it),
+    else None: the report names it to the student, the class report counts it."""
     mistake = getattr(call.excinfo.value, "mistake", None) if call.excinfo else None
     return mistake if isinstance(mistake, str) else None
 

@@ -25,34 +25,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograder.course.contract import CONTRACT, MODULES
+from autograder.grading.messages import DEFAULT_LANG, catalogue, mistake_hint, say
+from autograder.grading.policy import DEFAULT_DISCLOSURE, discloses
 
 if TYPE_CHECKING:
     from autograder.grading.results import SubmissionResult
     from autograder.grading.staging import StagedSubmission
     from autograder.grading.summary_figure import SummaryFigure
 
-# What to do about each kind of failure, said once per test in the feedback.
-KIND_ADVICE = {
-    "not_implemented": "Not implemented yet: replace the `raise NotImplementedError(...)` line.",
-    "missing_module": "The module file was not in the submission.",
-    "missing_function": "The function is missing or misspelt: keep the name from the stub.",
-    "syntax_error": "The module does not compile: fix the syntax error first.",
-    "import_error": "The module fails while being imported: every other test of it fails too. "
-                    "Import other exercise modules by bare name "
-                    "(`from gradient_descent import predict`).",
-    "exception": "Your code raised an exception: read its message and the docstring.",
-    "timeout": "Too slow or stuck: look for an endless loop; use vectorised numpy.",
-    "crashed": "The process running your code died (os._exit, a crash...).",
-    "memory": "Your code used too much memory: avoid building huge arrays.",
-    "bad_return": "Return plain numpy arrays, numbers, strings, None, lists, tuples or dicts.",
-    "wall_cap": "The whole submission used up its time budget; later tests were not run.",
-    "modified_input": "Leave the caller's data alone: write `x = x - m`, not `x -= m` "
-                      "(`np.asarray` does not copy an array that is already float64).",
-    "warning": "A numpy warning means the computation passed through inf or NaN: rewrite it "
-               "so it cannot (the docstring says how), do not just silence it.",
-    "wrong_answer": "",
-    "grader_error": "The grader itself failed on this test: tell your instructor.",
-}
+# Failures that say nothing about a test's inputs: the same for every test of the module or
+# function, so they are said in full at every disclosure level that lists tests.
+INPUT_FREE_KINDS = frozenset({"not_implemented", "missing_module", "missing_function",
+                              "syntax_error", "import_error"})
+# Diagnoses the grader words itself from the call's facts (which argument was changed in
+# place), nothing the submission wrote: said in full from ``hints`` up.
+GRADER_WORDED_KINDS = frozenset({"modified_input"})
 
 
 # ---------------------------------------------------------------------------------------
@@ -117,22 +104,34 @@ def csv_cell(text: str) -> str:
 
 
 def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
-                       visibility: str = "visible") -> dict:
+                       visibility: str = "visible", disclose: str = DEFAULT_DISCLOSURE,
+                       lang: str = DEFAULT_LANG) -> dict:
     """Gradescope's results.json content for one submission.
 
-    ``visibility`` applies to the overall result and to every test (Gradescope's values:
-    visible, after_published, after_due_date, hidden).
+    ``visibility`` applies to the overall result and to every test the disclosure level
+    ``disclose`` lists (Gradescope's values: visible, after_published, after_due_date,
+    hidden); ``disclose`` and ``lang`` decide what each test's ``output`` says
+    (``autograder.grading.policy``). Tests come in lecture order (the contract's module
+    order). What only the instructor needs (the isolation level and its sandbox, the
+    grader's own errors) goes into ``extra_data``, never into the student's text.
     """
-    tests = [_gradescope_test(i, record, visibility)
-             for i, record in enumerate(raw.get("tests", []), 1)]
-    output_lines = [f"Submission: {staged.name}"]
-    if raw.get("isolation_note"):
-        output_lines.append(f"Isolation: {raw['isolation_note']}")
-    output_lines += [f"Note: {note}" for note in staged.notes]
+    records = sorted(raw.get("tests", []), key=lambda r: _module_rank(r.get("module", "")))
+    tests = [_gradescope_test(i, record, visibility, disclose, lang)
+             for i, record in enumerate(records, 1)]
+    output_lines = [say("output.submission", lang, name=staged.name)]
+    output_lines += [say("output.note", lang, note=note) for note in staged.notes]
+    missing = [m for m in MODULES if m not in staged.modules]
+    if missing and staged.modules:
+        output_lines.append(say("output.not_submitted", lang,
+                                files=", ".join(f"{m}.py" for m in missing)))
+    elif not staged.modules and not raw.get("grader_error"):
+        output_lines.append(say("output.no_modules", lang))
     if raw.get("stopped"):
-        output_lines.append(f"Note: {raw['stopped']}")
+        output_lines.append(say("output.note", lang, note=raw["stopped"]))
+    output_lines += [say("output.note", lang, note=note) for record in raw.get("tests", [])
+                     for note in record.get("notes", ())]
     if raw.get("grader_error"):
-        output_lines.append(f"GRADER ERROR: {raw['grader_error']}")
+        output_lines.append(say("output.grader_error", lang))
     return clean_tree({
         "score": round(sum(t["score"] for t in tests), 4),
         "execution_time": round(elapsed, 3),
@@ -150,39 +149,67 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
             "grader_error": raw.get("grader_error"),
             "stopped": raw.get("stopped"),
             "student_output_tail": raw.get("output_tail", "")[-2000:],
+            "disclose": disclose,
+            "lang": lang,
         },
     })
 
 
-def _gradescope_test(number: int, record: dict, visibility: str) -> dict:
+def _module_rank(module: str) -> int:
+    return MODULES.index(module) if module in MODULES else len(MODULES)
+
+
+def _gradescope_test(number: int, record: dict, visibility: str, disclose: str,
+                     lang: str) -> dict:
     module = record["module"]
     functions = [f"{module}.{name}" for name in record["functions"]]
     title = record["doc"] or record["name"].removeprefix("test_").replace("_", " ")
     passed = record["passed"]
+    listed = discloses(disclose, "names")
     return {
         "name": f"{module}: {title}",
         "number": str(number),
         "score": record["points"] if passed else 0.0,
         "max_score": record["points"],
         "status": "passed" if passed else "failed",
-        "output": "" if passed else _test_output(record),
+        "output": "\n".join([*([] if passed or not listed
+                                 else [test_output(record, disclose, lang)]),
+                              *record.get("notes", ())]),
         "output_format": "text",
-        "visibility": visibility,
+        "visibility": visibility if listed else "hidden",
         "tags": [module, *functions],
+        # For the instructor's tools (class report): which mistake was diagnosed, whatever
+        # the students are shown.
         "extra_data": {"kind": record["kind"], "nodeid": record["nodeid"],
-                       "duration": record["duration"], "mistake": record.get("mistake")},
+                       "duration": record["duration"], "module": module,
+                       "functions": list(record["functions"]),
+                       "mistake": record.get("mistake")},
     }
 
 
-def _test_output(record: dict) -> str:
-    lines = [record["message"].strip()]
-    advice = KIND_ADVICE.get(record["kind"], "")
-    if advice:
-        lines.append(advice)
-    if record["kind"] == "wrong_answer" and "Hint:" not in record["message"]:
-        hints = [h for f in record["functions"] if (h := function_hint(record["module"], f))]
-        lines += [f"Hint: {hint}" for hint in hints[:1]]
+def test_output(record: dict, disclose: str, lang: str = DEFAULT_LANG) -> str:
+    """What a failed test says to the student at disclosure level ``disclose``."""
+    kind = record["kind"]
+    full = (kind in INPUT_FREE_KINDS or discloses(disclose, "values")
+            or (kind in GRADER_WORDED_KINDS and discloses(disclose, "hints")))
+    lines = [record["message"].strip()] if full else []
+    if not (full and kind == "wrong_answer"):  # the message says it already
+        key = f"kind.{kind}"
+        lines.append(say(key, lang) if key in catalogue(lang) else kind.replace("_", " "))
+    hinted = full and "Hint:" in record["message"]  # a suite's own hint, shown above
+    if kind == "wrong_answer" and discloses(disclose, "hints") and not hinted:
+        lines += _hints(record, lang)[:1]
+    if kind == "wrong_answer" and not full:
+        lines.append(say("test.values_hidden", lang))
     return "\n".join(line for line in lines if line)
+
+
+def _hints(record: dict, lang: str) -> list[str]:
+    """The diagnosed mistake's hint, else the function's own hint."""
+    if record.get("mistake"):
+        return [say("test.mistake", lang, mistake=mistake_hint(record["mistake"], lang))]
+    return [say("test.function_hint", lang, hint=hint) for f in record["functions"]
+            if (hint := function_hint(record["module"], f))]
 
 
 def function_hint(module: str, function: str) -> str | None:
@@ -248,36 +275,57 @@ def function_status(results: dict) -> dict[str, bool]:
 
 
 def feedback_markdown(results: dict) -> str:
-    """A student-readable report: scores per module, then each failed test and its hint."""
+    """A student-readable report, in the language and at the disclosure level the results
+    were made with: scores per module, the modules not handed in (one line each), then
+    each failed test, in lecture order, with what its results.json ``output`` says."""
     results = clean_tree(results)
+    extra = results.get("extra_data") or {}
+    lang = extra.get("lang") or DEFAULT_LANG
     tests = results["tests"]
     max_score = sum(t["max_score"] for t in tests)
-    grader_error = (results.get("extra_data") or {}).get("grader_error")
     if tests:
-        score_line = f"**Score: {_fmt(results['score'])} / {_fmt(max_score)}**"
+        score_line = say("feedback.score", lang, score=_fmt(results["score"]),
+                         max=_fmt(max_score))
     else:
-        score_line = "**Score: none: this submission could not be graded**"
+        score_line = say("feedback.score_none", lang)
     # Everything below that is not a number or a test title comes from the submission or
     # its run, so it is shown inside code fences, never as Markdown.
-    lines = ["# Grading feedback", "", score_line, "", *markdown_code(results["output"]), ""]
-    lines += ["| module | score | max |", "|---|---:|---:|"]
-    lines += [f"| {m} | {_fmt(s)} | {_fmt(mx)} |" for m, (s, mx) in module_scores(results).items()
-              if mx > 0]
-    failed = [t for t in tests if t["status"] != "passed"]
+    lines = [f"# {say('feedback.title', lang)}", "", f"**{score_line}**", "",
+             *markdown_code(results["output"]), ""]
+    lines += [say("feedback.table_header", lang), "|---|---:|---:|"]
+    scores = module_scores(results)
+    lines += [f"| {m} | {_fmt(s)} | {_fmt(mx)} |" for m, (s, mx) in scores.items() if mx > 0]
+    missing = _missing_modules(tests)
+    failed = sorted((t for t in tests if t["status"] != "passed"
+                     and t["tags"][0] not in missing), key=lambda t: _module_rank(t["tags"][0]))
+    lines += [""] + [say("feedback.not_submitted", lang, module=m, points=_fmt(scores[m][1]))
+                     for m in missing] if missing else []
     if not tests:
-        lines += ["", "No test could be run"
-                  + (" because the grader failed; your instructor has been told."
-                     if grader_error else ".")]
-    elif not failed:
-        lines += ["", "Every test passed. Well done!"]
-    else:
-        lines += ["", f"## What to fix ({len(failed)} failed tests)"]
-    for test in failed:
-        functions = ", ".join(f"`{tag}`" for tag in test["tags"][1:])
-        lines += ["", f"### {_md_inline(test['name'])} "
-                  f"({_fmt(test['score'])} / {_fmt(test['max_score'])})",
-                  f"Functions: {functions}", "", *markdown_code(test["output"].strip())]
+        lines += ["", say("feedback.no_test_grader" if extra.get("grader_error")
+                          else "feedback.no_test", lang)]
+    elif not failed and not missing:
+        lines += ["", say("feedback.all_passed", lang)]
+    elif not discloses(extra.get("disclose") or DEFAULT_DISCLOSURE, "names"):
+        lines += ["", say("feedback.scores_only", lang)]
+    elif failed:
+        lines += ["", f"## {say('feedback.to_fix', lang, count=len(failed))}"]
+        for test in failed:
+            functions = ", ".join(f"`{tag}`" for tag in test["tags"][1:])
+            lines += ["", f"### {_md_inline(test['name'])} "
+                      f"({_fmt(test['score'])} / {_fmt(test['max_score'])})",
+                      say("feedback.functions", lang, functions=functions), "",
+                      *markdown_code(test["output"].strip())]
     return "\n".join(lines) + "\n"
+
+
+def _missing_modules(tests: list[dict]) -> list[str]:
+    """Modules every test of which failed because the file was not handed in."""
+    by_module: dict[str, list[dict]] = defaultdict(list)
+    for test in tests:
+        by_module[test["tags"][0]].append(test)
+    return [m for m in sorted(by_module, key=_module_rank)
+            if all((t.get("extra_data") or {}).get("kind") == "missing_module"
+                   for t in by_module[m])]
 
 
 def _md_inline(text: str) -> str:
@@ -304,18 +352,42 @@ def write_class_outputs(out_dir: Path, submissions: list[SubmissionResult],
 
 
 def write_grades_csv(path: Path, submissions: list[SubmissionResult]) -> None:
-    """A row per submission: its name, one column per module, the total and the maximum."""
+    """A row per submission: its name, one column per module, the total and the maximum,
+    its status, and, when the run knows it, when it came in and what that cost
+    (``LATE_COLUMNS``)."""
     handle = io.StringIO()
     writer = csv.writer(handle)
-    writer.writerow(["submission", *MODULES, "total", "max_score", "status"])
+    # Only a run that knows when submissions came in (the nbgrader path) has the columns.
+    late_known = any("late" in sub.results["extra_data"] for sub in submissions)
+    late_columns = LATE_COLUMNS if late_known else ()
+    writer.writerow(["submission", *MODULES, "total", "max_score", "status", *late_columns])
     for sub in submissions:
         scores = module_scores(sub.results)
         extra = sub.results["extra_data"]
         status = ("grader_error" if extra.get("grader_error")
                   else "stopped" if extra.get("stopped") else "graded")
         writer.writerow([csv_cell(clean_text(sub.name)), *(_fmt(scores[m][0]) for m in MODULES),
-                         _fmt(sub.score), _fmt(sub.max_score), status])
+                         _fmt(sub.score), _fmt(sub.max_score), status,
+                         *(_late_cells(extra) if late_known else ())])
     write_private(path, handle.getvalue())
+
+
+# When a submission came in and what that cost (nbgrader's timestamp.txt against the due
+# date, extra_data["late"]): ISO 8601 UTC or empty; seconds past the due date, 0 when on
+# time; points the course's late-submission policy deducts from ``total``.
+LATE_COLUMNS = ("timestamp", "late_seconds", "late_penalty")
+
+
+def _late_cells(extra: dict) -> list[str]:
+    late = extra.get("late") if isinstance(extra.get("late"), dict) else {}
+    return [csv_cell(str(late.get("timestamp") or "")),
+            _exact(late.get("late_seconds") or 0), _exact(late.get("late_penalty") or 0)]
+
+
+def _exact(value: float) -> str:
+    """A number in full (``:g`` would write 1.23457e+06 seconds)."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def class_pass_rates(submissions: list[SubmissionResult]) -> dict[str, float]:

@@ -62,6 +62,9 @@ def pytest_args(
         "-p", "autograder.grading.plugin",
         "-p", "no:cacheprovider",
         "-p", "no:randomly",
+        # Its session-end check collects garbage five times (a tenth of a second or more of
+        # a run): nothing of a grading run's results depends on unraisable exceptions.
+        "-p", "no:unraisableexception",
         "-q", "--no-header", "-rN", "--tb=no", "--assert=plain",
         f"--dltips-submission={submission}",
         f"--dltips-results={results}",
@@ -115,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--submission and --results are required (or --job -)")
     limit_own_memory(args.runner_memory_mb or runner_memory_mb(tuple(args.modules or ())))
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # The suites never import TensorFlow here (Keras models are judged in numpy); should a
+    # library pull it in anyway, it starts one thread per pool, not one per core.
+    os.environ.update({"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
+                       "TF_CPP_MIN_LOG_LEVEL": "3"})
     # Only our plugin: third-party ones (hypothesis, xdist...) cost seconds at start-up and
     # have no business in a grading run.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

@@ -15,11 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from autograder.course.contract import MODULES
+from autograder.grading.messages import DEFAULT_LANG, say
 
 if TYPE_CHECKING:
     from autograder.grading.results import SubmissionResult
 
-NOT_STARTED = "every check stops at NotImplementedError"
 SHORT_NAMES = {"losses": "loss", "gradient_descent": "gd", "normalization": "norm",
                "regularization": "reg", "dropout": "drop", "optimizers": "optim",
                "batchnorm": "bn", "mnist_classifier": "mnist"}
@@ -34,16 +34,19 @@ def check_report(result: SubmissionResult) -> Group:
     """The check report: the total, then one line per module, and under a module that is
     started but not complete, its checks with what failed and the hint."""
     tests = result.results["tests"]
+    lang = result.results["extra_data"].get("lang") or DEFAULT_LANG
     parts: list[RenderableType] = [
-        Text(f"dltips check: {result.score:g} / {result.max_score:g} points", style="bold")]
+        Text(say("check.total", lang, score=f"{result.score:g}", max=f"{result.max_score:g}"),
+             style="bold")]
     for module in [m for m in MODULES if any(t["tags"][0] == m for t in tests)]:
         mine = [t for t in tests if t["tags"][0] == module]
-        parts.append(_module_line(module, mine))
+        parts.append(_module_line(module, mine, lang))
         if _status(mine) not in ("passed", "not_started"):
             parts.append(_check_lines(module, mine))
     error = result.results["extra_data"].get("grader_error")
     if error:
-        parts.append(Text(f"The grader failed: {error}", style="red", overflow="fold"))
+        parts.append(Text(say("check.grader_failed", lang, error=error), style="red",
+                          overflow="fold"))
     return Group(*parts)
 
 
@@ -56,14 +59,15 @@ def _status(tests: list[dict]) -> str:
     return "partial"
 
 
-def _module_line(module: str, tests: list[dict]) -> Table:
+def _module_line(module: str, tests: list[dict], lang: str = DEFAULT_LANG) -> Table:
     score = sum(t["score"] for t in tests)
     maximum = sum(t["max_score"] for t in tests)
     failed = sum(t["status"] != "passed" for t in tests)
     status = _status(tests)
-    text = {"passed": Text("all passed", style="green"),
-            "not_started": Text(NOT_STARTED, style="yellow")}.get(
-        status, Text(f"{failed} of {len(tests)} checks failed", style="red"))
+    text = {"passed": Text(say("check.all_passed", lang), style="green"),
+            "not_started": Text(say("check.not_started", lang), style="yellow")}.get(
+        status, Text(say("check.some_failed", lang, failed=failed, total=len(tests)),
+                     style="red"))
     grid = Table.grid(padding=(0, 1))
     grid.add_column(min_width=16, no_wrap=True)
     grid.add_column(justify="right", min_width=7, no_wrap=True)

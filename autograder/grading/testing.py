@@ -22,13 +22,15 @@ import pytest
 
 from autograder.course.contract import MAY_MODIFY
 from autograder.sandbox.session import CallOutcome, StudentError, StudentSession
-from autograder.sandbox.worker.protocol import ModelData, RandomSeed
+from autograder.sandbox.worker.protocol import KERAS_CALL_SEED, ModelData, RandomSeed
 
 __all__ = [
+    "KERAS_CALL_SEED",
     "ModelData",
     "RandomSeed",
     "StudentCallFailed",
     "ModuleProxy",
+    "WrongAnswer",
     "check_close",
     "check_equal",
     "check_raises",
@@ -165,6 +167,17 @@ class ModuleProxy:
 # ---------------------------------------------------------------------------------------
 
 
+class WrongAnswer(AssertionError):
+    """A value that differs from the expected one; ``mistake`` is the id of the catalogued
+    mistake it matches (``autograder.course.mistakes``), or None. The message says what
+    differs; the hint naming the mistake is the report's to write, in the course's
+    language and only where the disclosure policy allows it."""
+
+    def __init__(self, message: str, mistake: str | None = None) -> None:
+        super().__init__(message)
+        self.mistake = mistake
+
+
 def check_close(
     name: str,
     actual: Any,
@@ -179,21 +192,14 @@ def check_close(
     ``expected`` may be a number, an array, None, a string, or (nested) tuples, lists and
     dicts of them. Values match as ``np.isclose(actual, expected, rtol, atol)`` with NaN
     matching NaN and inf matching inf of the same sign. On failure the AssertionError says
-    what differs; if ``actual`` matches one of ``mistakes`` (description -> value) it adds
-    a hint naming that mistake.
+    what differs (a ``WrongAnswer``); if ``actual`` matches one of ``mistakes`` (mistake id
+    -> value) it carries that id.
     """
     problem = _guarded(name, actual, lambda: describe_difference(name, actual, expected,
                                                                  rtol, atol))
     if problem is None:
         return
-    hint = _matching_mistake(actual, mistakes or {}, rtol, atol)
-    if hint:
-        problem += f"\nHint: this matches {hint}."
-    error = AssertionError(problem)
-    # Machine-readable for the class report: the key of the matched mistake model
-    # (course/mistakes.py), recorded by the plugin and kept in results.json's extra_data.
-    error.mistake = hint
-    raise error
+    raise WrongAnswer(problem, _matching_mistake(actual, mistakes or {}, rtol, atol))
 
 
 def check_equal(name: str, actual: Any, expected: Any) -> None:
@@ -348,9 +354,9 @@ def _matching_mistake(actual: Any, mistakes: Mapping[str, Any], rtol: float, ato
     (not once per mistake model), so the work is bounded by its size, not multiplied."""
     try:
         actual = _normalised(actual)
-        for description, wrong in mistakes.items():
+        for mistake, wrong in mistakes.items():
             if describe_difference("", actual, wrong, max(rtol, 1e-5), max(atol, 1e-9)) is None:
-                return description
+                return mistake
     except Exception:  # noqa: BLE001 - a hint is optional; a malformed value gets none
         return None
     return None

@@ -31,7 +31,7 @@ WORKER_FILES = ("server.py", "protocol.py", "keras_bridge.py")
 COURSE_DIR = PACKAGE_DIR / "course"
 PRIVATE_RELATIVE = ("solutions", "autograder/course/suites/hidden",
                     "autograder/course/references", "tests", "autograder/course/samples",
-                    "autograder/course/mistakes.py")
+                    "autograder/course/mistakes")
 PRIVATE_DIRS = tuple(REPO_ROOT / relative for relative in PRIVATE_RELATIVE)
 DISTRIBUTION = "dltips"
 # How the worker sees its world under bwrap, and what it may run.
@@ -152,7 +152,8 @@ def grant_traverse(paths: Iterable[Path] | None = None) -> list[Path]:
 def private_paths() -> list[Path]:
     """Everything private to the grader that another uid could otherwise read.
 
-    The secrets of this checkout (PRIVATE_DIRS) and their history: the repository's git
+    The secrets of this checkout (PRIVATE_DIRS), the bytecode compiled from its private
+    module files, and their history: the repository's git
     metadata holds every version of the solutions, hidden suites and Keras cache, and a
     worktree's ``.git`` file names the main repository's. The same again for every other
     checkout this Python's ``dltips`` is installed from in editable mode: its finder in
@@ -160,9 +161,20 @@ def private_paths() -> list[Path]:
     """
     found: list[Path] = []
     for root in dict.fromkeys([REPO_ROOT, *editable_checkouts()]):
-        found += [root / relative for relative in PRIVATE_RELATIVE]
+        secrets = [root / relative for relative in PRIVATE_RELATIVE]
+        found += secrets + [pyc for path in secrets for pyc in bytecode_of(path)]
         found += git_dirs(root)
     return list(dict.fromkeys(found))
+
+
+def bytecode_of(source: Path) -> list[Path]:
+    """The cached bytecode of a private module file, which sits outside it and keeps the
+    mode the file had when it was compiled: ``pip install`` compiles every module
+    world-readable before the grader ever makes the file 0600, and the ``.pyc`` holds all
+    its constants. (A private directory's own ``__pycache__`` is inside it.)"""
+    if source.suffix != ".py":
+        return []
+    return sorted((source.parent / "__pycache__").glob(f"{source.stem}.*.pyc"))
 
 
 @functools.cache

@@ -55,6 +55,10 @@ START_TIMEOUT = 60.0
 MESSAGE_LIMIT = 2000
 DEFAULT_FLOOD_LIMIT = 32 * 2**20
 PIPE_SIZE = 2**20
+# Signals that the grader's own limits deliver (RLIMIT_CPU, RLIMIT_FSIZE): a worker they
+# kill is charged at once. Any other signal may come from outside the submission (the
+# machine's out-of-memory killer, an operator), so the call is retried once first.
+LIMIT_SIGNALS = frozenset({signal.SIGXCPU, signal.SIGXFSZ})
 
 
 class StudentError(Exception):
@@ -127,6 +131,14 @@ class _OverBudget(Exception):
     def __init__(self, size: int) -> None:
         super().__init__(size)
         self.size = size
+
+
+class _KilledFromOutside(Exception):
+    """The worker died from a signal the grader did not send (see ``_retry_signal``)."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(how)
+        self.how = how
 
 
 class _Tail:
@@ -306,6 +318,19 @@ class _Worker:
         self.req_w = self.rep_r = -1
         self.pidfd = None
 
+    def death_signal(self) -> int | None:
+        """The signal that ended the worker's interpreter, if one did (bwrap reports its
+        child's death by signal N as exit status 128 + N)."""
+        try:
+            code = self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return None
+        if code < 0:
+            return -code
+        if self.scratch.level == "bwrap" and 128 < code < 128 + 65:
+            return code - 128
+        return None
+
     def exit_description(self) -> str:
         """'exit status 3', 'killed by SIGSEGV', ... for messages."""
         try:
@@ -432,6 +457,8 @@ class StudentSession:
         self.reply_budget = None if reply_budget is None else int(reply_budget)
         self.reply_bytes = 0  # reply frames received so far
         self.startup_seconds: list[float] = []
+        # One line per call that was retried after an outside signal and then returned.
+        self.retry_notes: list[str] = []
         self.wall_used = 0.0
         self._tail = _Tail(self.output_limit)
         self._import_failures: dict[str, StudentError] = {}
@@ -443,10 +470,7 @@ class StudentSession:
         nproc = 64
         try:
             if profile is not None:
-                from autograder.sandbox.profiles import package_paths  # profiled sessions only
-
                 self._server_args, nproc = profile.server_args(), profile.nproc
-                scratch.packages = package_paths(profile.packages) if profile.packages else ()
                 scratch.env = dict(profile.env)
             _add_files(scratch, extra_files or {})
         except BaseException:
@@ -529,6 +553,13 @@ class StudentSession:
         self._check_wall(label)
         if module in self._import_failures:
             raise self._import_failures[module]
+        if op != "stats" and self._module_missing(module):
+            # The worker would only say so: no worker (for a profile like keras, seconds of
+            # start-up) is started to learn that a file is not there. Cached, as the
+            # worker's answer is (an import failure).
+            error = StudentError("missing_module", f"{module}.py is missing from the submission")
+            self._import_failures[module] = error
+            raise error
         fields, blobs = protocol.encode_values(
             [("args", list(args)), ("kwargs", dict(kwargs or {}))], allow_rng=True, exact=False)
         self._next_id += 1
@@ -536,11 +567,32 @@ class StudentSession:
                     **fields}
         pieces = protocol.pack(envelope, blobs)
         worker = self._ensure_worker(label)
-        result = self._exchange(worker, pieces, self._next_id, label, module)
+        try:
+            result = self._exchange(worker, pieces, self._next_id, label, module)
+        except _KilledFromOutside as first:
+            result = self._retry(pieces, self._next_id, label, module, first.how)
         return result if outcome else result.value
 
+    def _retry(self, pieces: list, req_id: int, label: str, module: str,
+               how: str) -> CallOutcome:
+        """Run a request again, once, in a fresh worker: the first one died from a signal
+        the grader did not send. Whether it came from outside (the out-of-memory killer, an
+        operator) or from the submission itself (``os.kill(os.getpid(), SIGKILL)``) cannot
+        be told from here: a submission that kills itself does it again and is charged
+        then; one that was killed from outside passes, with a note (``retry_notes``).
+        The limits stay as they are: both attempts count against the wall cap."""
+        self._check_wall(label)
+        worker = self._ensure_worker(label)
+        result = self._exchange(worker, pieces, req_id, label, module, retried=how)
+        self.retry_notes.append(
+            f"{label} was run twice: the first time its worker was killed ({how}) by a "
+            "signal the grader did not send, so it was retried once in a fresh worker")
+        return result
+
     def _exchange(self, worker: _Worker, pieces: list, req_id: int, label: str,
-                  module: str) -> CallOutcome:
+                  module: str, retried: str = "") -> CallOutcome:
+        """One request and its reply. ``retried``: how the worker of the first attempt
+        died, when this is the retry (see ``_retry``)."""
         started = time.monotonic()
         wall_deadline = started + self._wall_left()
         # The budget is fixed here, from what the trusted side knows: a module this worker
@@ -572,7 +624,7 @@ class StudentSession:
         except _Timeout:
             raise self._timed_out(label, module, phase, deadline >= wall_deadline) from None
         except _Gone:
-            raise self._crashed(worker, label, module, phase) from None
+            raise self._crashed(worker, label, module, phase, retried) from None
         except ProtocolError as exc:
             self._drop_worker()
             raise StudentError("crashed", f"{label}: the worker sent a malformed reply "
@@ -627,14 +679,28 @@ class StudentSession:
         return StudentError("timeout", f"{label} did not return within {self.call_timeout:g} s "
                             "(timeout); the worker was restarted")
 
-    def _crashed(self, worker: _Worker, label: str, module: str, phase: str) -> StudentError:
+    def _crashed(self, worker: _Worker, label: str, module: str, phase: str,
+                 retried: str = "") -> StudentError | _KilledFromOutside:
         flooded = worker.flooded
         how = worker.exit_description()
+        number = worker.death_signal()
         self._drop_worker()
-        if flooded:
+        if flooded:  # the grader's own SIGKILL
             return StudentError("output_flood", f"{label} printed more than "
                                 f"{self.flood_limit // 2**20} MiB of output; the worker was "
                                 "stopped and restarted")
+        if number is not None and number not in LIMIT_SIGNALS:
+            if not retried:
+                return _KilledFromOutside(how)
+            # Twice in a row: the submission kills itself (os.kill, a crash in native code).
+            what = f"{module}.py could not be imported: it" if phase == "import" else label
+            error = StudentError("crashed", f"{what} crashed the worker twice: the first time "
+                                 f"({retried}) it was retried once in a fresh worker, in case "
+                                 f"the signal came from outside your code, and it died again "
+                                 f"({how}); does your code call os.kill or crash the process?")
+            if phase == "import":
+                self._import_failures[module] = error
+            return error
         if phase == "import":
             error = StudentError("crashed", f"{module}.py could not be imported: the worker died "
                                  f"while importing it ({how}; os._exit or a crash at import)")
@@ -656,8 +722,7 @@ class StudentSession:
         parent-death signal) follows the thread that spawned the worker, not the process.
         """
         if self._res.worker is None and not self.closed:
-            self._res.worker = _Worker(self._res.scratch, self._limits, self._tail,
-                                       self.flood_limit, self._server_args)
+            self._res.worker = self._new_worker()
 
     def _ensure_worker(self, label: str) -> _Worker:
         worker = self._res.worker
@@ -669,8 +734,7 @@ class StudentSession:
         try:
             if worker is None or not worker.alive():
                 self._drop_worker()
-                worker = _Worker(self._res.scratch, self._limits, self._tail, self.flood_limit,
-                                 self._server_args)
+                worker = self._new_worker()
                 self._res.worker = worker
             ready, _ = worker.receive(deadline)
             if ready.get("status") != "ready":
@@ -687,6 +751,22 @@ class StudentSession:
             self.wall_used += elapsed
             self.startup_seconds.append(elapsed)
         return worker
+
+    def _new_worker(self) -> _Worker:
+        scratch = self._res.scratch
+        if self.profile is not None and self.profile.packages and not scratch.packages:
+            # Read from the installed packages' metadata (~1 s for TensorFlow's closure):
+            # only once a worker of this profile is really needed.
+            from autograder.sandbox.profiles import package_paths
+
+            scratch.packages = package_paths(self.profile.packages)
+        return _Worker(scratch, self._limits, self._tail, self.flood_limit, self._server_args)
+
+    def _module_missing(self, module: str) -> bool:
+        """Whether nothing named ``module``.py is in the copy (the worker's own check, made
+        here first). Only the directory entry is looked at, never followed: whatever stands
+        there, a file or anything else, the worker is asked and judges it as before."""
+        return not os.path.lexists(self._res.scratch.cwd / f"{module}.py")
 
     def _drop_worker(self) -> None:
         self._res.drop_worker()

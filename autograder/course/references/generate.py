@@ -13,6 +13,7 @@ Keras runs on the TensorFlow backend in float32; inputs are float32-exact (see `
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -25,6 +26,10 @@ import numpy as np
 from autograder.course.references import cases
 
 REFS_PATH = Path(__file__).resolve().with_name("keras_refs.npz")
+# The versions of the libraries that computed the cache, written beside it, so that a
+# grading image (the Gradescope zip's setup.sh) installs exactly those.
+VERSIONS_PATH = REFS_PATH.with_name("keras_refs.versions.json")
+PINNED_DISTRIBUTIONS = ("tensorflow", "keras", "numpy", "scikit-learn")
 
 Outputs = dict[str, Any]
 
@@ -496,6 +501,24 @@ def compute_all() -> dict[str, np.ndarray]:
 
 def write(refs: Mapping[str, np.ndarray], path: Path = REFS_PATH) -> None:
     np.savez_compressed(path, **dict(sorted(refs.items())))
+    versions = path.with_name(VERSIONS_PATH.name)
+    versions.write_text(json.dumps(installed_versions(), indent=2) + "\n", encoding="utf-8")
+
+
+def installed_versions() -> dict[str, str]:
+    """The installed versions of the libraries the cache depends on."""
+    from importlib.metadata import version
+
+    return {name: version(name) for name in PINNED_DISTRIBUTIONS}
+
+
+def recorded_versions(path: Path = VERSIONS_PATH) -> dict[str, str]:
+    """The versions the cache was computed with (see ``write``)."""
+    versions = json.loads(path.read_text(encoding="utf-8"))
+    missing = [name for name in PINNED_DISTRIBUTIONS if name not in versions]
+    if missing:
+        raise ValueError(f"{path} does not record {', '.join(missing)}")
+    return {name: str(versions[name]) for name in PINNED_DISTRIBUTIONS}
 
 
 def add_missing(path: Path = REFS_PATH) -> dict[str, np.ndarray]:

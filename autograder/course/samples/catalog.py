@@ -12,7 +12,7 @@ the ``# BEGIN/END SOLUTION`` marker lines dropped, as a student's filled-in stub
 look), plus ``reference`` (unchanged solutions), ``stubs`` (the untouched ``assignments/``),
 a submission missing a module and one with a syntax error in a module.
 
-Grading ``mnist_classifier`` starts TensorFlow on both sides and trains a network (~15 s),
+Grading ``mnist_classifier`` starts TensorFlow in its worker and trains a network (~10 s),
 so only the samples about it (``reference``, ``stubs`` and its own mistakes) carry that
 file; every other sample leaves it out (``left_out``) and loses its points as not
 submitted, which ``expected_failing`` includes.

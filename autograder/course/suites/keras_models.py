@@ -9,22 +9,18 @@ student code, so nothing in it is believed:
   test with a sentence saying what came back, never a grader error;
 - the architecture and compile settings are read from the config JSON as data
   (``layer_summary``, ``compile_summary``), with no Keras object built;
-- before Keras deserializes a config (``rebuild``, to measure accuracy on the grader's own
-  held-out data), every object in it must be on an allow-list of built-in Keras classes
-  (``check_allowed``), on top of Keras's own safe mode: no custom classes, no lambdas,
-  no modules outside Keras.
-
-Keras is imported only when a model is rebuilt or built here (``keras()``), so grading the
-other modules, or a submission without this one, never loads TensorFlow.
+- every object a config names must be on an allow-list of built-in Keras classes
+  (``check_allowed``): no custom classes, no lambdas, no modules outside Keras;
+- a model is never rebuilt with Keras here: ``numpy_model`` reads its layers and weight
+  shapes from the config as data and computes its forward pass in numpy, so the trusted
+  side never imports TensorFlow.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -166,7 +162,7 @@ def layers_of(config: dict[str, Any], what: str) -> list[dict[str, Any]]:
     if config.get("class_name") != "Sequential":
         raise AssertionError(f"`{what}` should return a keras.Sequential model, got a "
                              f"{str(config.get('class_name'))[:40]}")
-    layers = config.get("config", {}).get("layers")
+    layers = _mapping(config.get("config")).get("layers")
     if not isinstance(layers, list) or not all(isinstance(layer, dict) for layer in layers):
         raise AssertionError(f"`{what}`: the Sequential config has no list of layers")
     return layers
@@ -178,10 +174,10 @@ def layer_summary(config: dict[str, Any], what: str) -> list[str]:
 
 
 def _describe_layer(layer: dict[str, Any]) -> str:
-    kind, args = layer.get("class_name"), layer.get("config") or {}
+    kind, args = layer.get("class_name"), _mapping(layer.get("config"))
     if kind == "InputLayer":
-        shape = args.get("batch_shape") or args.get("batch_input_shape") or []
-        return f"Input(shape={tuple(shape[1:])})"
+        shape = args.get("batch_shape") or args.get("batch_input_shape")
+        return f"Input(shape={tuple(shape[1:]) if isinstance(shape, list) else shape!r:.40})"
     if kind == "Dense":
         return (f"Dense({args.get('units')}, activation={args.get('activation')!r}, "
                 f"kernel_initializer={_class(args.get('kernel_initializer'))}, "
@@ -201,8 +197,7 @@ def compile_summary(config: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(compiled, dict):
         return {"optimizer": None, "learning_rate": None, "loss": None, "metrics": None}
     optimizer = compiled.get("optimizer")
-    rate = optimizer.get("config", {}).get("learning_rate") if isinstance(
-        optimizer, dict) else None
+    rate = _mapping(_mapping(optimizer).get("config")).get("learning_rate")
     return {"optimizer": _class(optimizer) if isinstance(optimizer, dict) else optimizer,
             "learning_rate": rate if isinstance(rate, (int, float)) else None,
             "loss": _loss_name(compiled.get("loss")),
@@ -218,7 +213,7 @@ def _class(spec: Any) -> str:
 def _regularizer(spec: Any) -> str:
     if not isinstance(spec, dict):
         return "None" if spec is None else repr(spec)[:40]
-    args = spec.get("config") or {}
+    args = _mapping(spec.get("config"))
     values = ", ".join(f"{k}={_num(v)}" for k, v in sorted(args.items()) if v)
     return f"{_class(spec)}({values})"
 
@@ -237,7 +232,7 @@ _METRIC_ALIASES = {"accuracy": "accuracy", "acc": "accuracy",
 
 def _loss_name(loss: Any) -> str:
     if isinstance(loss, dict):
-        from_logits = (loss.get("config") or {}).get("from_logits")
+        from_logits = _mapping(loss.get("config")).get("from_logits")
         name = _LOSS_ALIASES.get(str(loss.get("class_name")), str(loss.get("class_name")))
         return name + (" (from_logits)" if from_logits else "")
     return _LOSS_ALIASES.get(str(loss), str(loss)[:40])
@@ -249,43 +244,19 @@ def _metric_name(metric: Any) -> str:
     return _METRIC_ALIASES.get(str(metric), str(metric)[:40])
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one: a list or number where the
+    config should hold an object reads as "nothing there" (a wrong answer), never a crash."""
+    return value if isinstance(value, dict) else {}
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
 
 
-# ----- Keras on the trusted side --------------------------------------------------------
-def keras() -> ModuleType:
-    """Keras 3 on TensorFlow, quiet, imported on first use."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras as keras_module
-
-    keras_module.config.disable_interactive_logging()
-    return keras_module
-
-
-def rebuild(model: ReturnedModel, what: str) -> Any:
-    """A Keras model from what the worker sent: allow-listed config, then Keras's safe
-    deserialization, then the weights (count and shapes checked first)."""
-    check_allowed(model.config, what)
-    layers_of(model.config, what)
-    k = keras()
-    try:
-        rebuilt = k.models.model_from_json(model.config_json)
-    except Exception as error:  # noqa: BLE001 - any config Keras itself refuses
-        raise AssertionError(f"`{what}`: Keras cannot rebuild the returned model from its "
-                             f"config ({type(error).__name__}: {str(error)[:200]})") from None
-    expected = [tuple(w.shape) for w in rebuilt.get_weights()]
-    got = [tuple(w.shape) for w in model.weights]
-    if expected != got:
-        raise AssertionError(f"`{what}`: the model's weights do not fit its layers (shapes "
-                             f"{got[:6]} for layers that need {expected[:6]})")
-    rebuilt.set_weights(list(model.weights))
-    return rebuilt
-
-
+# ----- models built by the grader (generators and tests) ---------------------------------
 def model_data(model: Any) -> ModelData:
     """A trusted Keras model as the argument a student function receives."""
     return ModelData(model.to_json(), tuple(np.asarray(w) for w in model.get_weights()))
@@ -302,8 +273,3 @@ def fit_steps(samples: int, batch_size: int, validation_split: float) -> int:
     """Batches per epoch of ``fit``: Keras trains on the first floor(N * (1 - split))
     samples (``history.params["steps"]``, which shows batch_size and the split at work)."""
     return math.ceil(math.floor(samples * (1.0 - validation_split)) / batch_size)
-
-
-def predicted_labels(model: Any, x: np.ndarray) -> np.ndarray:
-    """argmax of the model's probabilities, computed here (never trusted from the worker)."""
-    return np.argmax(model.predict(np.asarray(x, dtype=np.float32), verbose=0), axis=1)

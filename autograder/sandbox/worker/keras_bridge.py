@@ -6,6 +6,9 @@ only the standard library, numpy and, lazily, Keras.
 
 - Arguments: a ``ModelData`` (config JSON + weights) the grader sent becomes a compiled
   Keras model before the student's function sees it.
+- Seeds: every call starts from ``seed_call(KERAS_CALL_SEED)`` (``protocol.py``), before
+  the models it is sent are rebuilt: Python's, numpy's and TensorFlow's generators seeded
+  and TensorFlow's ops deterministic, so a call trains the same way each time it is made.
 - Results: a Keras model, or the History ``fit`` returns, becomes plain data the protocol
   can carry (a model: ``{"keras_model": {"class", "config", "weights"}}``; a History:
   ``{"keras_history": {"history", "params", "model"}}``). Everything else is left as it is.
@@ -16,12 +19,59 @@ model itself and measures it on its own data (``autograder/course/suites/keras_m
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 import numpy as np
 
 MAX_DEPTH = 16
+_deterministic = False
+
+
+def preload() -> None:
+    """Import Keras and TensorFlow before any student code, with deterministic ops.
+
+    At worker start, before the student's module is imported: the seconds of TensorFlow's
+    start-up pass while the grader is busy elsewhere, and the student's own ``import
+    keras`` finds it loaded. TensorFlow's C++ start-up lines (time-stamped, with the pid)
+    ignore TF_CPP_MIN_LOG_LEVEL; sent to /dev/null here, they never reach the output the
+    student sees, and neither do its Python warnings, which name memory addresses: that
+    output then stays the same from one grading to the next.
+    """
+    global _deterministic
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            import keras  # noqa: F401 - loaded for the student's calls
+            import tensorflow as tf
+
+            tf.config.experimental.enable_op_determinism()
+            # Its Python warnings (retracing...) name memory addresses: errors only.
+            tf.get_logger().setLevel("ERROR")
+            _deterministic = True
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def seed_call(seed: int) -> None:
+    """Seed Python, numpy and TensorFlow, and make TensorFlow's ops deterministic.
+
+    The order matters and ``autograder/course/references/mnist_runs.py`` repeats it: seed,
+    then rebuild the sent models (a Dropout layer draws its own seed when it is built),
+    then the call.
+    """
+    global _deterministic
+    import keras
+
+    if not _deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+        _deterministic = True
+    keras.utils.set_random_seed(seed)
 
 
 def import_value(value: Any, model_data: type, depth: int = 0) -> Any:

@@ -50,6 +50,10 @@ _ARRAY_KINDS = "biufc"
 ARRAY_DTYPES = frozenset({"|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8",
                           "<f2", "<f4", "<f8", "<c8", "<c16"})
 _MAX_INT = 10**4000
+# The seed a ``--bridge keras`` worker sets (``keras.utils.set_random_seed``) before every
+# call, before it rebuilds the models sent with the call: the same files graded twice train
+# the same way, and the grader can train the models it sends itself and expect the same.
+KERAS_CALL_SEED = 2024
 
 
 @dataclass(frozen=True)

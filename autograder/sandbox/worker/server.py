@@ -250,14 +250,15 @@ class Server:
         return fields, blobs
 
     def bridge_arguments(self, name: str, args: Any, kwargs: Any) -> tuple[Any, Any]:
-        """Rebuild the Keras models the grader sent (ModelData) before the call."""
+        """Seed the call, then rebuild the Keras models the grader sent (ModelData)."""
         try:
+            self.bridge.seed_call(self.p.KERAS_CALL_SEED)
             return (self.bridge.import_value(args, self.p.ModelData),
                     self.bridge.import_value(kwargs, self.p.ModelData))
         except BaseException as exc:  # noqa: BLE001 - Keras itself, or student monkeypatching
             self.exit_if_forked()
-            raise Failure("exception", f"{name} was not run: the Keras model passed to it "
-                          f"could not be rebuilt in the worker ({type(exc).__name__}: "
+            raise Failure("exception", f"{name} was not run: Keras could not be seeded or "
+                          f"the model passed to it rebuilt in the worker ({type(exc).__name__}: "
                           f"{exc_text(exc)})") from None
 
     def exit_if_forked(self) -> None:
@@ -559,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
     close_other_fds((args.rfd, args.wfd))
     for stream in (sys.stdout, sys.stderr):
         stream.reconfigure(line_buffering=True, errors="backslashreplace")
+    if bridge is not None:
+        bridge.preload()  # before any student code, under the limits and the dropped uid
     root = os.getcwd()
     # Let student modules import each other ("from losses import ..."), but after the
     # standard library and numpy so a student file can never shadow those.

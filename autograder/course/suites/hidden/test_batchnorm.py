@@ -87,8 +87,8 @@ def _check_backward(student, reference, keras_refs, name: str) -> None:
     want = reference.batchnorm_backward(c["dout"], reference.batchnorm_forward(
         *args, **options)[3])
     epsilon = options.get("epsilon", 1e-3)
-    hint = {"dx without the terms from the batch mean and variance (they depend on x)":
-            named(BACKWARD, mistakes.batchnorm_backward_without_stat_terms(
+    hint = {"batchnorm_backward_without_stat_terms":
+            named(BACKWARD, mistakes.models.batchnorm_backward_without_stat_terms(
                 c["x"], c["gamma"], epsilon, c["dout"]))}
     label = f"batchnorm_backward for x of shape {c['x'].shape}"
     check_close(label, named(BACKWARD, got), named(BACKWARD, want), rtol=RTOL, atol=ATOL,

@@ -1,18 +1,18 @@
-"""Mistake models: what typical wrong implementations of the contract functions return.
+"""The mistake models: what typical wrong implementations of the contract functions return.
 
-Each model has the signature of the contract function it imitates, so a suite computes
-its value exactly as it computes the reference value (same inputs, same loop) and passes
-the results to ``check_close(..., mistakes=...)``. When a student's wrong answer matches
-one, the feedback names the likely mistake instead of only saying "values differ".
+Each model has the signature of the contract function it imitates (the batch norm backward
+model excepted: it takes the forward inputs), so a suite computes its value exactly as it
+computes the reference value. A model's name is its mistake id: the registry
+(``autograder.course.mistakes``) lists them per function, and the hint a student reads is
+the catalogue's text for that id (``en.toml``, ``ko.toml`` beside this file).
 
-``for_function("adam_update")`` gives ``{description: model}`` for one contract function.
-Everything here runs on the trusted side; it is plain numpy written for this purpose (not
-derived from the reference solutions), and it must never be shipped to students.
+Plain numpy written for this purpose (not derived from the reference solutions); trusted
+side only, never shipped to students.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -582,21 +582,25 @@ def _bn(x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any, trai
     return out, new_rm, momentum * rv + (1 - momentum) * running_var_stat, {}
 
 
-def _bn_model(variant: str) -> Callable[..., tuple]:
+def _bn_model(variant: str, name: str) -> Callable[..., tuple]:
     def forward(x: Any, gamma: Any, beta: Any, running_mean: Any, running_var: Any,
                 training: bool, momentum: float = 0.99, epsilon: float = 1e-3) -> tuple:
         return _bn(x, gamma, beta, running_mean, running_var, training, momentum, epsilon,
                    variant)
 
-    forward.__name__ = f"batchnorm_forward_{variant}"
+    forward.__name__ = forward.__qualname__ = name  # the mistake id
     return forward
 
 
-batchnorm_forward_unbiased_variance = _bn_model("unbiased")
-batchnorm_forward_epsilon_outside_sqrt = _bn_model("eps_outside")
-batchnorm_forward_swapped_momentum = _bn_model("swapped_momentum")
-batchnorm_forward_unbiased_running_variance = _bn_model("unbiased_running")
-batchnorm_forward_batch_stats_at_inference = _bn_model("batch_stats_at_inference")
+_BN_VARIANTS = {"batchnorm_forward_unbiased_variance": "unbiased",
+                "batchnorm_forward_epsilon_outside_sqrt": "eps_outside",
+                "batchnorm_forward_swapped_momentum": "swapped_momentum",
+                "batchnorm_forward_unbiased_running_variance": "unbiased_running",
+                "batchnorm_forward_batch_stats_at_inference": "batch_stats_at_inference"}
+batchnorm_forward_unbiased_variance, batchnorm_forward_epsilon_outside_sqrt, \
+    batchnorm_forward_swapped_momentum, batchnorm_forward_unbiased_running_variance, \
+    batchnorm_forward_batch_stats_at_inference = (
+        _bn_model(variant, name) for name, variant in _BN_VARIANTS.items())
 
 
 def batchnorm_backward_without_stat_terms(x: Any, gamma: Any, epsilon: float,
@@ -609,169 +613,3 @@ def batchnorm_backward_without_stat_terms(x: Any, gamma: Any, epsilon: float,
     inv_std = 1 / np.sqrt(x.var(axis=axes) + epsilon)
     x_hat = (x - x.mean(axis=axes)) * inv_std
     return (_f(gamma) * inv_std * dout, (dout * x_hat).sum(axis=axes), dout.sum(axis=axes))
-
-
-# ---------------------------------------------------------------------------------------
-# Registry
-# ---------------------------------------------------------------------------------------
-
-MISTAKES: dict[str, dict[str, Callable[..., Any]]] = {
-    "softmax": {"softmax without subtracting the maximum (exp overflows)":
-                softmax_without_max_shift,
-                "softmax normalised over the whole array instead of along `axis`":
-                softmax_sum_over_everything},
-    "mean_squared_error": {"MSE with a factor 1/2": mse_with_half},
-    "binary_crossentropy": {"binary cross-entropy without clipping p to [eps, 1-eps]":
-                            bce_without_clipping,
-                            "clipping with a fixed 1e-7 instead of the `epsilon` argument":
-                            bce_clip_ignoring_epsilon},
-    "categorical_crossentropy": {
-        "categorical cross-entropy without renormalising the rows of y_pred":
-            cce_without_renormalising,
-        "categorical cross-entropy without clipping": cce_without_clipping,
-        "row sums without keepdims=True (they divide the columns)": cce_without_keepdims,
-        "the sum over rows instead of the mean": cce_summed_over_rows},
-    "r2_score": {"R^2 without the constant-target rule (1.0 if perfect, else 0.0)":
-                 r2_without_constant_rule,
-                 "one R^2 over all elements instead of the average of per-column scores":
-                 r2_flattened},
-    "accuracy": {"argmax over axis 0 instead of axis 1": accuracy_argmax_axis0,
-                 "argmax of an (N, 1) column (always 0) instead of the threshold > 0.5":
-                 accuracy_argmax_single_column},
-    "mse_loss_and_grads": {"gradients without the factor 2": mse_grads_without_factor_2,
-                           "gradients summed instead of averaged over N":
-                           mse_grads_without_mean},
-    "gradient_descent": {"the loss recorded after each update instead of before":
-                         gd_history_after_update,
-                         "the bias b never updated": gd_bias_not_updated},
-    "least_squares": {"least squares without a column of ones for the bias":
-                      least_squares_without_bias},
-    "diagnose_learning_rate": {"no check for non-finite losses (NaN compares False)":
-                               diagnose_without_finite_check,
-                               "rule 2 as a ratio divided by first - optimum (wrong when the "
-                               "run starts at or below the optimum)": diagnose_ratio_form},
-    "standardize_fit": {"the sample standard deviation (ddof=1) instead of the population "
-                        "one (ddof=0)": standardize_fit_ddof1},
-    "standardize": {"dividing by std + epsilon instead of maximum(std, epsilon)":
-                    standardize_epsilon_added,
-                    "dividing by std without the epsilon floor": standardize_without_guard},
-    "min_max_fit": {"min and max swapped": min_max_fit_swapped},
-    "min_max_scale": {"dividing by max - min without the rule for constant columns":
-                      min_max_scale_without_guard,
-                      "dividing by maximum(max - min, epsilon) instead of by 1 where the "
-                      "range is below epsilon (MinMaxScaler divides by 1)":
-                      min_max_scale_epsilon_floor,
-                      "clipping the result to [0, 1]": min_max_scale_clipped},
-    "l1_penalty": {"the mean of |w| instead of the sum": l1_penalty_mean},
-    "l2_penalty": {"L2 with a factor 1/2 (Keras has none)": l2_penalty_with_half,
-                   "the norm ||w|| instead of the squared norm": l2_penalty_norm_not_squared},
-    "l1_l2_penalty": {"Keras 2's defaults l1 = l2 = 0.01 (Keras 3's L1L2 defaults to 0)":
-                      l1_l2_penalty_keras2_defaults,
-                      "L2 with a factor 1/2 (Keras has none)": l1_l2_penalty_with_half},
-    "l1_l2_penalty_grad": {"the L2 gradient without the factor 2": l1_l2_grad_without_2,
-                           "sign(0) taken as 1 instead of 0": l1_l2_grad_sign_zero_is_one},
-    "regularized_mse_loss_and_grads": {
-        "the penalty divided by N (Keras adds it undivided)": regmse_penalty_divided_by_n,
-        "the bias regularized too": regmse_bias_regularized,
-        "the penalty added to the loss but not to dw": regmse_penalty_without_gradient},
-    "dropout_forward": {
-        "dropout without the 1/(1-rate) scaling": dropout_forward_without_scaling,
-        "`rate` used as the KEEP probability (TF1's keep_prob)":
-            dropout_forward_rate_as_keep_prob,
-        "the keep-mask drawn as rng.random(x.shape) < rate (it must be >= rate: rate is the "
-        "DROP probability)": dropout_forward_mask_flipped,
-        "old-style dropout scaled by (1-rate) at inference": dropout_forward_scaled_at_inference,
-        "the mask's values used as weights (x * mask) instead of as keep (nonzero) / drop (0)":
-            dropout_forward_mask_as_weights},
-    "dropout_backward": {"dropout backward without the 1/(1-rate) scaling":
-                         dropout_backward_without_scaling,
-                         "the gradient passed through the dropped units instead of the kept "
-                         "ones": dropout_backward_drop_mask},
-    "sgd_update": {"nesterov=True treated as classic momentum (or the look-ahead taken "
-                   "with the OLD velocity, which is the same thing)": sgd_nesterov_as_classic,
-                   "momentum ignored (plain SGD)": sgd_momentum_ignored},
-    "rmsprop_update": {"RMSprop with epsilon outside the square root":
-                       rmsprop_epsilon_outside_sqrt,
-                       "`centered` ignored": rmsprop_centered_ignored,
-                       "`momentum` ignored": rmsprop_momentum_ignored},
-    "adagrad_update": {"the Adagrad accumulator starting at 0 instead of "
-                       "initial_accumulator_value": adagrad_accumulator_from_zero,
-                       "Adagrad with epsilon outside the square root":
-                       adagrad_epsilon_outside_sqrt},
-    "adadelta_update": {"Adadelta without the learning_rate factor (the paper's rule)":
-                        adadelta_without_learning_rate},
-    "adam_update": {"Adam without bias correction": adam_without_bias_correction,
-                    "the textbook m_hat / (sqrt(v_hat) + eps) instead of Keras's "
-                    "epsilon-hat form": adam_textbook_epsilon,
-                    "`amsgrad` ignored": adam_amsgrad_ignored},
-    "clip_by_value": {"clipping only from above": clip_by_value_keeping_sign_only},
-    "clip_by_norm": {"clipnorm applied globally (one norm over all gradients)":
-                     clip_by_norm_global,
-                     "every gradient rescaled to norm c, even those already below it":
-                     clip_by_norm_always_rescaled},
-    "clip_by_global_norm": {"each gradient clipped by its own norm (that is clipnorm)":
-                            clip_by_global_norm_per_tensor},
-    "inverse_time_decay": {"iterations off by one": inverse_time_decay_off_by_one,
-                           "an exponential decay lr*(1-decay)**iterations":
-                           inverse_time_decay_exponential},
-    "batchnorm_forward": {
-        "batch norm with the unbiased variance (ddof=1)": batchnorm_forward_unbiased_variance,
-        "epsilon outside the square root": batchnorm_forward_epsilon_outside_sqrt,
-        "momentum applied to the batch statistic instead of the running one":
-            batchnorm_forward_swapped_momentum,
-        "the running variance updated with the unbiased variance (PyTorch's rule)":
-            batchnorm_forward_unbiased_running_variance,
-        "batch statistics used at inference": batchnorm_forward_batch_stats_at_inference},
-}
-
-
-def for_function(name: str) -> dict[str, Callable[..., Any]]:
-    """``{description: model}`` for one contract function (empty if none is modelled)."""
-    return dict(MISTAKES.get(name, {}))
-
-
-class _LazyValues(Mapping):
-    """``{description: value}`` computed only when a check fails and looks for a hint.
-
-    Most submissions pass most checks, so the models are not run up front; a model that
-    cannot handle the inputs is skipped instead of failing the check."""
-
-    def __init__(self, models: dict[str, Callable[..., Any]],
-                 compute: Callable[[Callable[..., Any]], Any]) -> None:
-        self._models, self._compute = models, compute
-        self._cache: dict[str, Any] = {}
-
-    def _value(self, description: str) -> Any:
-        if description not in self._cache:
-            try:
-                with np.errstate(all="ignore"):
-                    self._cache[description] = self._compute(self._models[description])
-            except (ArithmeticError, ValueError, TypeError, IndexError):
-                self._cache[description] = _FAILED
-        return self._cache[description]
-
-    def __getitem__(self, description: str) -> Any:
-        value = self._value(description)
-        if value is _FAILED:
-            raise KeyError(description)
-        return value
-
-    def __iter__(self) -> Iterator[str]:
-        return (d for d in self._models if self._value(d) is not _FAILED)
-
-    def __len__(self) -> int:
-        return len(self._models)  # an upper bound, without running the models
-
-    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
-        return ((d, self._value(d)) for d in self._models if self._value(d) is not _FAILED)
-
-
-_FAILED = object()
-
-
-def values(name: str, compute: Callable[[Callable[..., Any]], Any]) -> Mapping[str, Any]:
-    """Every modelled mistake of ``name`` evaluated with ``compute(model)``, lazily.
-
-    ``compute`` runs a model the way the test runs the student (e.g. a whole optimizer
-    trajectory)."""
-    return _LazyValues(dict(MISTAKES.get(name, {})), compute)

@@ -1,0 +1,79 @@
+"""What grading a submission does not start (issue 15: a numpy-only submission paid for a
+keras worker and seven ``/usr/bin/kill`` processes): no worker to learn that a module file
+is missing, and no process at all to sweep a uid that has nothing left."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from autograder.sandbox import profiles, reaping, scratch
+from autograder.sandbox.session import StudentError, StudentSession
+
+
+def test_a_missing_module_starts_no_worker_of_its_profile(tmp_path, monkeypatch):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "losses.py").write_text("def f():\n    return 1\n")
+    read = []
+    monkeypatch.setattr(profiles, "package_paths", lambda names: read.append(names) or ())
+    with StudentSession(sub, isolation="none", profile=profiles.KERAS) as session:
+        with pytest.raises(StudentError) as info:
+            session.call("mnist_classifier", "build_model")
+        assert info.value.kind == "missing_module"
+        assert info.value.message == "mnist_classifier.py is missing from the submission"
+        assert session.has_function("mnist_classifier", "preprocess") is False
+        assert session._res.worker is None and session.startup_seconds == []
+        assert read == []  # TensorFlow's package metadata is not even read
+        assert session.call("losses", "f") == 1  # a present module still gets its worker
+        assert read == [profiles.KERAS.packages] and len(session.startup_seconds) == 1
+
+
+def test_a_module_found_missing_stays_missing_as_before(tmp_path):
+    """Answered on the trusted side, 'missing' is cached like the worker's answer was: a
+    file the submission's code writes later is not imported in the same run."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "writer.py").write_text(
+        "def write():\n    open('late.py', 'w').write('def g():\\n    return 2\\n')\n")
+    with StudentSession(sub, isolation="none") as session:
+        for _ in range(2):
+            with pytest.raises(StudentError) as info:
+                session.call("late", "g")
+            assert info.value.kind == "missing_module"
+            session.call("writer", "write")
+        assert (session._res.scratch.cwd / "late.py").exists()
+
+
+def test_sweeping_a_uid_with_nothing_left_forks_and_runs_nothing(monkeypatch):
+    if os.geteuid() != 0:
+        pytest.skip("dedicated uids need root")
+    uid, claim = scratch.allocate_uid()
+    try:
+        def refuse(*args, **kwargs):
+            raise AssertionError("the sweep started a process")
+
+        monkeypatch.setattr(os, "fork", refuse)
+        monkeypatch.setattr(subprocess, "run", refuse)
+        monkeypatch.setattr(subprocess, "Popen", refuse)
+        reaping.kill_uid(uid, uid)  # nothing of the uid is alive: nothing to do
+    finally:
+        claim.unlink()
+
+
+def test_sweeping_a_uid_kills_what_it_left_without_executing_a_program(monkeypatch):
+    if os.geteuid() != 0:
+        pytest.skip("dedicated uids need root")
+    uid, claim = scratch.allocate_uid()
+    try:
+        child = subprocess.Popen(["sleep", "300"], user=uid, group=uid, extra_groups=[],
+                                 start_new_session=True)
+        assert reaping.uid_alive(uid)
+        monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("ran a program"))
+        reaping.kill_uid(uid, uid)
+        assert child.wait(timeout=10) == -9
+        assert not reaping.uid_alive(uid)
+    finally:
+        claim.unlink()

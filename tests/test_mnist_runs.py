@@ -1,0 +1,51 @@
+"""The grader's cached training runs (``mnist_runs.npz``) are what live Keras trains now.
+
+The hidden mnist suite compares a student's ``train_model`` with these runs, so a cache
+made with another TensorFlow or Keras (or a changed reference) would fail honest students:
+this trains every run again with the installed versions and compares.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from autograder.course.references import mnist_runs
+from autograder.course.suites import keras_models, numpy_model
+from autograder.course.suites.hidden import test_mnist_classifier as suite
+
+
+def test_cache_was_made_with_the_installed_tensorflow_and_keras():
+    assert mnist_runs.cached_versions() == mnist_runs.versions(), (
+        "retrain the cache: python -m autograder.course.references.mnist_runs")
+
+
+def test_live_training_reproduces_the_cache():
+    live = mnist_runs.generate()
+    cached = mnist_runs.load()
+    for name, run in cached.items():
+        assert str(live[f"{name}/config"]) == run.config, name
+        for i, weights in enumerate(run.trained):
+            moved = np.abs(live[f"{name}/trained/{i}"] - weights).max()
+            assert moved <= 1e-5, (name, i, moved)
+        for key, values in (run.history or {}).items():
+            np.testing.assert_allclose(live[f"{name}/history/{key}"], values, rtol=1e-5)
+
+
+def test_the_cached_lecture_run_clears_the_accuracy_bar_by_a_margin():
+    """The grader's own run of the lecture network, evaluated in numpy as a student's is."""
+    run = mnist_runs.load()["lecture"]
+    model = keras_models.ReturnedModel("Sequential", json.loads(run.config), run.config,
+                                       run.trained)
+    _, _, x_test, y_test = mnist_runs.digits()
+    accuracy = float(np.mean(numpy_model.predicted_labels(model, x_test, "m") == y_test))
+    assert accuracy >= suite.ACCURACY_TARGET + 0.01, accuracy
+
+
+def test_initial_weights_are_the_graders_own_and_fixed():
+    shapes = [(64, 32), (32,), (32, 10), (10,)]
+    first, again = mnist_runs.initial_weights(shapes), mnist_runs.initial_weights(shapes)
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert np.abs(first[0]).max() <= np.sqrt(6 / 96) and not first[1].any()
