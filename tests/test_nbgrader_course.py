@@ -107,9 +107,16 @@ def test_init_writes_config_stubs_notebooks_and_data(tmp_path, fake_root):
     assert sorted(kept) == sorted(f"{m}.py" for m in MODULES)
     assert all((source / path).is_file() for path in kept)  # exact paths, no "./"
     sanitize = config.Autograde.sanitize_preprocessors
-    assert sanitize.index("autograder.delivery.nbgrader_sanitize.SourceCellsOnly") == (
-        sanitize.index("nbgrader.preprocessors.OverwriteCells") + 1)
-    assert config.Autograde.autograde_preprocessors[0].endswith("RemoveForeignFiles")
+    # First: no other step ever sees a student's cell metadata.
+    assert sanitize[0] == "autograder.delivery.nbgrader_sanitize.SourceCellsOnly"
+    autograde = config.Autograde.autograde_preprocessors
+    assert autograde[0].endswith("RemoveForeignFiles")
+    assert autograde.index("nbgrader.preprocessors.SaveAutoGrades") == (
+        autograde.index("autograder.delivery.nbgrader_preprocessors.ScoreOrZero") + 1)
+    assert config.Autograde.pre_convert_hook == (
+        "autograder.delivery.nbgrader_scrub.scrub_hook")
+    assert config.ExchangeFactory.collect == (
+        "autograder.delivery.nbgrader_collect.CollectKeepingLinks")
     assert any("ClearHiddenTests" in p for p in config.GenerateFeedback.preprocessors)
 
 

@@ -79,3 +79,84 @@ def test_a_code_cell_disguised_as_an_answer_is_not_run(course):
     cells = _sanitize(course, notebook).cells
     assert not any("evil" in cell.source for cell in cells)
     assert all(cell.cell_type == "markdown" for cell in cells if "answer" in cell.id)
+
+
+def test_no_student_metadata_tag_or_cell_type_reaches_grading(course):
+    source = nbformat.read(course / "source" / "unit" / f"{NOTEBOOK}.ipynb", as_version=4)
+    notebook = _released()
+    notebook.metadata["nbgrader"] = {"schema_version": 4}
+    for cell in notebook.cells:
+        cell.metadata["tags"] = ["skip-execution"]
+        cell.metadata.setdefault("nbgrader", {})["schema_version"] = 4
+        if cell.metadata["nbgrader"].get("grade") and not cell.metadata["nbgrader"].get(
+                "solution"):
+            cell.cell_type = "markdown"  # a test cell that would never run
+            cell.metadata["nbgrader"]["points"] = 100
+    answer = next(cell for cell in notebook.cells if cell.id == ANSWER_ID)
+    answer.source = "학생의 답"
+    graded = _sanitize(course, notebook)
+    assert graded.metadata == source.metadata
+    by_id = {cell.id: cell for cell in source.cells}
+    for cell in graded.cells:
+        assert cell.metadata == by_id[cell.id].metadata, cell.id
+        assert cell.cell_type == by_id[cell.id].cell_type
+        if cell.id != ANSWER_ID:
+            assert cell.source == by_id[cell.id].source
+    assert next(cell for cell in graded.cells if cell.id == ANSWER_ID).source == "학생의 답"
+
+
+def test_malformed_student_cells_are_ignored_not_fatal(course):
+    notebook = _released()
+    notebook.cells[0].metadata = {"nbgrader": ["not", "a", "dict"]}
+    notebook.cells[1].metadata = {"nbgrader": {"solution": True, "grade_id": 7}}
+    answer = next(cell for cell in notebook.cells if cell.id == ANSWER_ID)
+    answer.source = ["학생의 ", "답"]
+    graded = _sanitize(course, notebook)
+    assert next(cell for cell in graded.cells if cell.id == ANSWER_ID).source == "학생의 답"
+
+
+def _test_cell(points: float, *outputs) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell("hidden_score('x', max_points=2)", metadata={
+        "nbgrader": {"grade": True, "solution": False, "locked": True, "grade_id": "t",
+                     "points": points, "schema_version": 3}})
+    cell.outputs = list(outputs)
+    return cell
+
+
+def _result(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_output("execute_result", data={"text/plain": text},
+                                  execution_count=1)
+
+
+@pytest.mark.parametrize("outputs, nbgrader_alone, expected", [
+    ([], 2.0, 0),                                          # no result: nbgrader gives all
+    ([_result("True")], 2.0, 0),
+    ([_result("np.float64(0.5)")], 2.0, 0),
+    ([_result("-1.0")], 2.0, 0),
+    ([_result("nan")], None, 0),
+    ([nbformat.v4.new_output("stream", name="stdout", text="1.5\n")], 2.0, 0),
+    ([_result("1.5")], 1.5, 1.5),                          # a score is kept
+    ([_result("0")], 0.0, 0.0),
+    ([nbformat.v4.new_output("error", ename="E", evalue="", traceback=[])], 0, 0),
+])
+def test_a_test_cell_scores_only_a_valid_result(outputs, nbgrader_alone, expected):
+    from nbgrader.utils import determine_grade
+
+    from autograder.delivery.nbgrader_preprocessors import ScoreOrZero
+
+    alone = determine_grade(_test_cell(2.0, *outputs))[0]
+    if nbgrader_alone is not None:
+        assert alone == nbgrader_alone  # what nbgrader does without ScoreOrZero
+    cell, _ = ScoreOrZero().preprocess_cell(_test_cell(2.0, *outputs), {}, 0)
+    assert determine_grade(cell)[0] == expected
+
+
+def test_a_result_above_the_points_scores_zero_instead_of_failing_the_submission():
+    from nbgrader.utils import determine_grade
+
+    from autograder.delivery.nbgrader_preprocessors import ScoreOrZero
+
+    with pytest.raises(ValueError):
+        determine_grade(_test_cell(2.0, _result("3.0")))
+    cell, _ = ScoreOrZero().preprocess_cell(_test_cell(2.0, _result("3.0")), {}, 0)
+    assert determine_grade(cell)[0] == 0

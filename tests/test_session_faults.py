@@ -365,3 +365,26 @@ def test_close_is_idempotent_kills_the_worker_and_deletes_the_copy(tmp_path):
     with pytest.raises(RuntimeError, match="closed"):
         session.call("m", "f")
     assert (root / "m.py").exists()  # the original submission is untouched
+
+
+def test_a_reply_budget_refuses_the_reply_that_would_go_over_it(tmp_path):
+    submission = write(tmp_path / "hog", {"losses.py": """
+        import numpy as np
+
+        def big(n):
+            return np.ones(n)
+
+        def small():
+            return 1.0
+    """})
+    megabyte = 2**20
+    with StudentSession(submission, call_timeout=10, reply_budget=10 * megabyte) as session:
+        for _ in range(2):  # 4 MiB each
+            assert session.call("losses", "big", megabyte // 2).nbytes == 4 * megabyte
+        error = failure(session, "losses", "big", megabyte // 2)
+        assert error.kind == "memory" and "reply budget" in error.message
+        assert session.reply_bytes < 10 * megabyte  # refused on its header, never read
+        assert session.call("losses", "small") == 1.0  # small replies still fit
+    with StudentSession(submission, call_timeout=10) as unbounded:  # the default: none
+        for _ in range(3):
+            assert unbounded.call("losses", "big", megabyte // 2).nbytes == 4 * megabyte

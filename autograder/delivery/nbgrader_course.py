@@ -125,9 +125,11 @@ def config_text(assignment: str) -> str:
 """nbgrader configuration of the dltips course (written by `dltips nbgrader init`).
 
 Run nbgrader from this folder. Student code never runs in the notebook kernel: the
-notebooks call the student's modules through the sandboxed worker, only the source
-notebook's cells run (autograder/delivery/nbgrader_sanitize.py) and foreign files are
-removed before the kernel starts (autograder/delivery/nbgrader_preprocessors.py).
+notebooks call the student's modules through the sandboxed worker. Submissions are
+scrubbed before nbgrader copies them (autograder/delivery/nbgrader_scrub.py), only the
+source notebook's cells run (autograder/delivery/nbgrader_sanitize.py), foreign files are
+removed before the kernel starts and a test cell without a valid score scores 0
+(autograder/delivery/nbgrader_preprocessors.py).
 """
 
 import json
@@ -159,15 +161,25 @@ c.CourseDirectory.ignore = {list(IGNORE)!r}
 # source/<assignment>/ (a "./" prefix silently fails).
 c.Autograde.exclude_overwriting = {{{assignment!r}: {list(MODULE_FILES)!r}}}
 
-# Sanitize: nbgrader's steps, then only the source notebook's cells, in its order, with
-# the student's written answers (a cell the student added or moved never runs), before the
-# metadata check. Autograde: foreign files go before the kernel starts.
+# Before nbgrader copies a submission (with the instructor's rights, following links), the
+# scrub deletes its links, devices, FIFOs and sockets and moves aside files and notebooks
+# over the size caps, saying so in this log and in scrubbed/<student>/<assignment>/.
+c.Autograde.pre_convert_hook = "autograder.delivery.nbgrader_scrub.scrub_hook"
+# nbgrader collect copies links in the exchange as links (not as copies of their targets),
+# so the scrub sees them.
+c.ExchangeFactory.collect = "autograder.delivery.nbgrader_collect.CollectKeepingLinks"
+
+# Sanitize: first, the notebook that is graded is the source notebook's cells, in its
+# order, with only the text of the student's written answers (no cell, tag, metadata or
+# cell type of the student's reaches a later step); then nbgrader's own steps.
+# Autograde: foreign files go before the kernel starts; a test cell that produced no valid
+# score scores 0.
 c.Autograde.sanitize_preprocessors = [
+    "autograder.delivery.nbgrader_sanitize.SourceCellsOnly",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
-    "autograder.delivery.nbgrader_sanitize.SourceCellsOnly",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
@@ -176,6 +188,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    "{_PREPROCESSORS}.ScoreOrZero",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",

@@ -37,7 +37,13 @@ Limits: a grading run takes at most the engine's runner timeout
 worker profiles plus the trusted margins, 540 s for all eight modules by default); the
 nbgrader cell timeout (``c.Execute.timeout``, ``nbgrader_course.CELL_TIMEOUT``) must be at
 least that, or the first hidden cell of a hostile submission times out. Figure calls share
-a separate budget of ``FIGURE_WALL_CAP`` seconds of student code per notebook when sandboxed.
+a separate budget of ``FIGURE_WALL_CAP`` seconds of student code per notebook when sandboxed,
+and of ``FIGURE_REPLY_BUDGET`` bytes of replies (what comes back is kept by the kernel: a
+module returning the largest array a reply may hold, call after call, grew it to 8 GB).
+Under autograde ``setup_notebook`` also caps the kernel's own address space
+(``RLIMIT_AS`` soft limit, ``KERNEL_MEMORY_LIMIT``): a kernel that still runs out gets a
+``MemoryError`` in one cell instead of taking the machine with it. Only the soft limit: the
+grading runs and workers the kernel starts set their own caps, some of them higher.
 
 Data files (``nb.data(name)``) are looked up, relative to the notebook's folder, in
 ``data/`` (an nbgrader course's ``source/<assignment>/data/`` and the student release's
@@ -80,6 +86,8 @@ AUTOGRADE = "autograde"
 DATA_DIRS = ("data", "../source_data")
 FIGURE_CALL_TIMEOUT = 10.0  # seconds per sandboxed figure call
 FIGURE_WALL_CAP = 60.0      # seconds of student code for all figure calls of a notebook
+FIGURE_REPLY_BUDGET = 256 * 2**20  # bytes of replies for all figure calls of a notebook
+KERNEL_MEMORY_LIMIT = 4 * 2**30    # the kernel's address space under autograde
 PASS, FAIL = "✓", "✗"
 
 
@@ -195,6 +203,7 @@ def setup_notebook(*modules: str, graded: tuple[str, ...] | list[str] | None = N
     _close_session()
     sandboxed = under_autograde()
     if sandboxed:
+        cap_kernel_memory()
         handles = _sandboxed_handles(where, modules)
     else:
         for name in CONTRACT:  # so that a module importing a neighbour gets its current file
@@ -203,8 +212,20 @@ def setup_notebook(*modules: str, graded: tuple[str, ...] | list[str] | None = N
     _Current.notebook = Notebook(where, handles, graded, sandboxed)
     # The runs the grade cells will need start now and overlap with the figure cells; the
     # hidden suite only under autograde (student notebooks have no hidden cells).
-    _prefetch(graded, where, ("public", "hidden") if sandboxed else ("public",))
+    if graded:
+        _prefetch(graded, where, ("public", "hidden") if sandboxed else ("public",))
     return _Current.notebook
+
+
+def cap_kernel_memory(limit: int = KERNEL_MEMORY_LIMIT) -> None:
+    """Lower this process's ``RLIMIT_AS`` soft limit to ``limit`` (never raise it; the hard
+    limit stays, so processes started from here may set their own caps)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY or soft > limit:
+        new = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (new, hard))
 
 
 def _prefetch(graded: tuple[str, ...], folder: Path, suites: tuple[str, ...]) -> None:
@@ -292,7 +313,8 @@ def _sandboxed_handles(folder: Path, modules: tuple[str, ...]) -> dict[str, Any]
         staged = stage(folder, _Current.scratch / "modules")
         _Current.session = StudentSession(staged.directory, isolation=_isolation(),
                                           call_timeout=FIGURE_CALL_TIMEOUT,
-                                          wall_cap=FIGURE_WALL_CAP)
+                                          wall_cap=FIGURE_WALL_CAP,
+                                          reply_budget=FIGURE_REPLY_BUDGET)
         failures = {name: _Current.session.import_status(name) for name in modules}
     except Exception as error:  # noqa: BLE001 - a machine problem: say it, keep going
         reason = _say("notebook.sandbox_down", reason=_one_line(error))

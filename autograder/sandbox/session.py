@@ -125,6 +125,14 @@ class _Timeout(Exception):
     """A deadline passed while waiting on the worker."""
 
 
+class _OverBudget(Exception):
+    """A reply frame announced more bytes than the session's reply budget has left."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
 class _KilledFromOutside(Exception):
     """The worker died from a signal the grader did not send (see ``_retry_signal``)."""
 
@@ -172,6 +180,10 @@ class _Worker:
         self.imported: set[str] = set()  # modules this worker has answered a request for
         self.out_lock = threading.Lock()
         self.buffer = bytearray()
+        # Bytes one frame may announce (the session's reply budget left; None: unbounded
+        # beyond the protocol's own limits), and the size of the last frame taken.
+        self.frame_limit: int | None = None
+        self.last_frame_bytes = 0
         try:
             self.proc = _spawn(launch, (req_r, rep_w))
         except BaseException:
@@ -266,11 +278,14 @@ class _Worker:
             return None
         json_len, blob_len = protocol.parse_header(bytes(self.buffer[:size]))
         end = size + json_len + blob_len
+        if self.frame_limit is not None and end > self.frame_limit:
+            raise _OverBudget(end)  # refused on its header, before the body is buffered
         if len(self.buffer) < end:
             return None
         with memoryview(self.buffer) as view:
             body = bytes(view[size:end])  # one copy; deleting the head of a bytearray is cheap
         del self.buffer[:end]
+        self.last_frame_bytes = end
         return protocol.unpack(body, json_len)
 
     def _wait(self, fd: int, events: int, deadline: float) -> None:
@@ -407,7 +422,8 @@ class StudentSession:
                  private_dirs: tuple[str | Path, ...] | None = None,
                  lease: Lease | None = None,
                  profile: WorkerProfile | None = None,
-                 extra_files: Mapping[str, bytes] | None = None) -> None:
+                 extra_files: Mapping[str, bytes] | None = None,
+                 reply_budget: int | None = None) -> None:
         """Copy the submission and choose the isolation level; no worker starts yet.
 
         Added keywords: ``flood_limit`` (bytes of output one call may print before it fails
@@ -420,7 +436,10 @@ class StudentSession:
         besides numpy, its process cap and worker options; the limits above stay the
         caller's; None is the numpy-only default) and ``extra_files`` (relative path ->
         bytes: grader data written into the copy before any student code runs, e.g. a small
-        mnist.npz for ``load_mnist(path)``).
+        mnist.npz for ``load_mnist(path)``) and ``reply_budget`` (bytes of reply frames the
+        session accepts over its whole life, every worker included; a reply that would go
+        over it is refused on its header, before its body is read, with kind 'memory' and a
+        restarted worker; None: only the protocol's per-frame limits).
         """
         submission = Path(submission_dir)
         if submission.is_symlink():  # it could lead to the solutions or another student
@@ -435,6 +454,8 @@ class StudentSession:
         self.call_timeout, self.wall_cap = float(call_timeout), float(wall_cap)
         self.memory_limit, self.output_limit = int(memory_limit), int(output_limit)
         self.flood_limit = int(flood_limit)
+        self.reply_budget = None if reply_budget is None else int(reply_budget)
+        self.reply_bytes = 0  # reply frames received so far
         self.startup_seconds: list[float] = []
         # One line per call that was retried after an outside signal and then returned.
         self.retry_notes: list[str] = []
@@ -587,7 +608,9 @@ class StudentSession:
         try:
             worker.send(pieces, deadline)
             while True:
+                worker.frame_limit = self._reply_left()
                 envelope, blobs = worker.receive(deadline)
+                self.reply_bytes += worker.last_frame_bytes
                 if _is_stale(envelope, req_id):
                     continue  # e.g. a reply from a process the student forked earlier
                 if envelope.get("status") == "event":
@@ -606,6 +629,12 @@ class StudentSession:
             self._drop_worker()
             raise StudentError("crashed", f"{label}: the worker sent a malformed reply "
                                f"({exc}); the worker was restarted") from None
+        except _OverBudget as exc:
+            self._drop_worker()
+            raise StudentError("memory", f"{label}: its reply ({exc.size:,} bytes) is over "
+                               f"what is left of this session's reply budget "
+                               f"({self._reply_left():,} of {self.reply_budget:,} bytes); the "
+                               "worker was restarted") from None
         except MemoryError:  # the grader's own memory cap (see grading.runner)
             self._drop_worker()
             raise StudentError("memory", f"{label}: the reply was too large for the "
@@ -744,6 +773,11 @@ class StudentSession:
 
     def _wall_left(self) -> float:
         return self.wall_cap - self.wall_used
+
+    def _reply_left(self) -> int | None:
+        if self.reply_budget is None:
+            return None
+        return max(0, self.reply_budget - self.reply_bytes)
 
     def _check_wall(self, label: str) -> None:
         if self._wall_left() <= 0:

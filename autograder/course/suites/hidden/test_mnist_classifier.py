@@ -85,6 +85,7 @@ def _check_arrays(label: str, got: list[Any], want: list[np.ndarray]) -> None:
 def test_load_digits_dataset(student):
     """load_digits_dataset is scikit-learn's 8x8 digits split with train_test_split
     (stratified), as uint8 arrays, for the defaults and for test_size=0.2, seed=3."""
+    student._require_import()  # a missing module fails before the costly data
     for kwargs in ({}, {"test_size": 0.2, "seed": 3}):
         got = _split_parts(student.load_digits_dataset(**kwargs), "load_digits_dataset")
         want = _digits_split(kwargs.get("test_size", 0.25), kwargs.get("seed", 0))
@@ -97,6 +98,7 @@ def test_load_digits_dataset(student):
 def test_load_mnist_reads_a_local_file(student, session_files):
     """load_mnist(path) returns the four arrays of a Keras-format mnist.npz as stored; a
     missing file raises FileNotFoundError, a file without y_test ValueError."""
+    student._require_import()  # a missing module fails before the costly data
     got = _split_parts(student.load_mnist(MNIST_FILE), "load_mnist")
     with np.load(io.BytesIO(session_files[MNIST_FILE]), allow_pickle=False) as data:
         want = [data[key] for key in MNIST_KEYS]
@@ -111,6 +113,7 @@ def test_preprocess(student):
     """preprocess flattens and scales to float32 and one-hot encodes like Keras's
     to_categorical: MNIST-sized uint8 images, 8x8 digits with max_value=16, flat inputs with
     3 classes; bad labels and mismatched lengths raise ValueError."""
+    student._require_import()  # a missing module fails before the costly data
     rng = np.random.default_rng(11)
     cases = [
         ((rng.integers(0, 256, (6, 28, 28), dtype=np.uint8), rng.integers(0, 10, 6)), {}),
@@ -198,6 +201,7 @@ def test_build_model_is_the_lecture_network(student):
     """build_model(784) with the defaults: Input(784), five Dense(256, relu, glorot_uniform)
     each followed by Dropout(0.2), Dense(10, softmax); Adam(0.001),
     categorical_crossentropy, accuracy."""
+    student._require_import()  # a missing module fails before the costly data
     got = keras_models.returned_model(student.build_model(784), "build_model")
     _check_same_network("build_model(784)", got, _grader_model("lecture_784"))
 
@@ -208,6 +212,7 @@ def test_build_model_options(student):
     """build_model's options: hidden widths, BatchNormalization after each hidden Dense,
     L2 on the hidden kernels, no Dropout at rate 0, the number of classes, the learning
     rate; and a softmax regression (no hidden layer)."""
+    student._require_import()  # a missing module fails before the costly data
     for name in ("options_bn_l2", "options_dropout", "options_softmax_regression"):
         kwargs = dict(mnist_runs.CONFIGS[name])
         input_dim = kwargs.pop("input_dim")
@@ -221,6 +226,7 @@ def test_build_model_options(student):
 @pytest.mark.functions("build_model")
 def test_build_model_rejects_bad_arguments(student):
     """build_model raises ValueError for dropout_rate=1, l2<0 and learning_rate=0."""
+    student._require_import()  # a missing module fails before the costly data
     for bad in ({"dropout_rate": 1.0}, {"l2": -0.1}, {"learning_rate": 0.0}):
         check_raises("ValueError", student.build_model, 64, **bad)
 
@@ -292,6 +298,7 @@ def test_train_model(student):
     batch_size and validation_split used (3 epochs of 64 with 20 % held out, then the
     defaults 5, 128, 10 %); the trained weights and the history are model.fit's, as the
     grader's own run from the same weights shows."""
+    student._require_import()  # a missing module fails before the costly data
     x, y, _, _ = mnist_runs.digits()
     for name in ("small_fit", "small_defaults"):
         kwargs = mnist_runs.RUNS[name][1]
@@ -311,6 +318,7 @@ def test_lecture_network_accuracy_on_digits(student):
     """build_model(64) is the lecture network; trained by train_model for 20 epochs from
     the grader's initial weights it becomes what model.fit makes of them, and classifies at
     least 95 % of 450 held-out digits (measured by the grader on the returned weights)."""
+    student._require_import()  # a missing module fails before the costly data
     built = keras_models.returned_model(student.build_model(64), "build_model(64)")
     _check_same_network("build_model(64)", built, _grader_model("lecture"))
     x, y, x_test, y_test = mnist_runs.digits()
@@ -345,6 +353,7 @@ def test_predict_digits(student):
     """predict_digits returns the argmax of the model's probabilities for a batch of raw
     images (an int array) and for one image (a Python int): 8x8 digits with
     max_value=16, 28x28 images with the default 255; a size mismatch raises ValueError."""
+    student._require_import()  # a missing module fails before the costly data
     _, _, x_test, _ = _digits_split(0.25, 0)
     mnist_like = np.random.default_rng(5).integers(0, 256, (30, 28, 28), dtype=np.uint8)
     for images, kwargs, name in [(x_test[:60], {"max_value": 16.0}, "predict_64"),
@@ -371,6 +380,7 @@ def test_confusion_matrix(student):
     """confusion_matrix equals scikit-learn's (rows true, columns predicted) for 10 classes
     and for 4 classes with one never seen; it is an integer array; lengths that differ
     raise ValueError."""
+    student._require_import()  # a missing module fails before the costly data
     rng = np.random.default_rng(21)
     y_true = rng.integers(0, 10, 300)
     y_pred = np.where(rng.random(300) < 0.7, y_true, rng.integers(0, 10, 300))
