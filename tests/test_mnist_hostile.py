@@ -107,8 +107,9 @@ def _grade(tmp_path: Path, name: str, override: str) -> dict[str, dict]:
     folder = tmp_path / name
     folder.mkdir()
     (folder / "mnist_classifier.py").write_text(REFERENCE + textwrap.dedent(override))
+    # disclose="values": the tests read the grader's own words about each attack.
     results = grade_submission(folder, GradeOptions(modules=("mnist_classifier",),
-                                                    isolation="auto")).results
+                                                    isolation="auto", disclose="values")).results
     assert not results["extra_data"].get("grader_error"), results["extra_data"]
     return {t["extra_data"]["nodeid"].split("::")[-1]: t for t in results["tests"]}
 

@@ -42,7 +42,7 @@ def test_the_figure_is_prepared_while_the_submissions_are_graded(tmp_path, monke
             events.append("figure written")
             return super().png(rates, percents)
 
-    def fake_grade(source, options, out_dir=None, name=None):
+    def fake_grade(source, options, out_dir=None, name=None, **_):
         busy = any(t.name == "summary-figure" for t in threading.enumerate())
         events.append("graded while the figure is prepared" if busy else "graded")
         return _result(name, {tag: True for tag in qualified_functions()})
