@@ -177,6 +177,7 @@ def _without_timings(value):
     return value
 
 
+@pytest.mark.slow  # three Keras gradings
 def test_grading_the_same_complete_submission_three_times_gives_identical_results(tmp_path):
     """Issue 15: every module of the unit, the mnist one training from randomly shuffled
     data; three gradings in a row give the same results.json apart from timings."""

@@ -14,6 +14,8 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from autograder.course.contract import REPO_ROOT
 from autograder.grading.engine import GradeOptions, grade_submission
 
@@ -122,6 +124,7 @@ def _failed(outcome: dict, words: str) -> None:
     assert words in outcome["output"], summary
 
 
+@pytest.mark.slow  # grades with Keras training
 def test_a_history_that_was_never_trained_and_an_offline_model_score_nothing(tmp_path):
     """Issue 14.4 (never calls fit, nudges, reports a falling loss) and 14.5 (a softmax
     regression fitted on all digits, held-out ones included)."""
@@ -131,6 +134,7 @@ def test_a_history_that_was_never_trained_and_an_offline_model_score_nothing(tmp
     assert outcome["test_build_model_is_the_lecture_network"]["status"] == "passed"
 
 
+@pytest.mark.slow  # grades with Keras training
 def test_spoiled_weights_and_malformed_or_huge_configs_are_wrong_answers(tmp_path):
     """Issue 14.4 (trains, then sets every weight to NaN) and 14.6 (two Dense(5000)
     layers refused from the config as data; a list where a dict belongs is a wrong answer,
@@ -141,6 +145,7 @@ def test_spoiled_weights_and_malformed_or_huge_configs_are_wrong_answers(tmp_pat
     _failed(outcome["test_build_model_is_the_lecture_network"], "no list of layers")
 
 
+@pytest.mark.slow  # grades with Keras training
 def test_training_on_the_held_out_digits_from_the_sent_weights_scores_nothing(tmp_path):
     """Issue 14.5: model.fit from the sent weights, on more data than was given (the
     held-out digits included), is not the run the grader makes itself."""

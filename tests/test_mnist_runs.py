@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from autograder.course.references import mnist_runs
 from autograder.course.suites import keras_models, numpy_model
@@ -31,6 +32,7 @@ def _without_names(config: object) -> object:
     return config
 
 
+@pytest.mark.slow  # trains every cached run
 def test_live_training_reproduces_the_cache():
     live = mnist_runs.generate()
     cached = mnist_runs.load()
