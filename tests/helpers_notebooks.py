@@ -55,3 +55,13 @@ def hidden_scores(notebook) -> dict[str, float]:
         (result,) = [out for out in cell.outputs if out.output_type == "execute_result"]
         scores[cell.id] = float(result.data["text/plain"])
     return scores
+
+
+def nbgrader_meta(grade_id: str, *, grade: bool = False, solution: bool = False,
+                  locked: bool = True, points: float | None = None) -> dict:
+    """A cell's ``metadata`` as nbgrader's schema 3 writes it (nbgrader-notes.md, 1)."""
+    meta = {"schema_version": 3, "grade_id": grade_id, "grade": grade, "solution": solution,
+            "locked": locked}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers_notebooks import nbgrader_meta
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -31,30 +32,21 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
-def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = True,
-          points: float | None = None) -> dict:
-    meta = {"schema_version": 3, "grade_id": grade_id, "grade": grade, "solution": solution,
-            "locked": locked}
-    if points is not None:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def tiny_notebook() -> nbformat.NotebookNode:
     """A source notebook: a locked set-up cell that imports numpy and autograder, tries (as
     a notebook never should) a student module and reads a data file, a 2-point test cell
     ending in a hidden 1.5, a written answer."""
     nb = new_notebook(cells=[
-        new_markdown_cell("# tiny", metadata=_meta("intro")),
+        new_markdown_cell("# tiny", metadata=nbgrader_meta("intro")),
         new_code_cell("import pathlib\nimport numpy, autograder\nx = 1\ntry:\n"
                       "    import losses\nexcept ImportError:\n    pass\n\n\n"
                       "class Data:\n    def data(self, name):\n"
                       "        return pathlib.Path('data', name)\n\n\n"
                       "table = Data().data('lecture_table.csv').read_text()",
-                      metadata=_meta("setup")),
+                      metadata=nbgrader_meta("setup")),
         new_code_cell("assert x == 1 and table\n### BEGIN HIDDEN TESTS\nfloat(1.5)\n"
-                      "### END HIDDEN TESTS", metadata=_meta("test", grade=True, points=2)),
-        new_markdown_cell("why?", metadata=_meta("why", grade=True, solution=True,
+                      "### END HIDDEN TESTS", metadata=nbgrader_meta("test", grade=True, points=2)),
+        new_markdown_cell("why?", metadata=nbgrader_meta("why", grade=True, solution=True,
                                                   locked=False, points=1)),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
@@ -183,12 +175,12 @@ def test_cli_init_errors_are_one_line(tmp_path):
 def test_grade_cells_reads_hidden_score_calls(tmp_path):
     nb = new_notebook(cells=[
         new_code_cell("hidden_score('losses', 'sigmoid', max_points=2.0)",
-                      metadata=_meta("a", grade=True, points=2)),
+                      metadata=nbgrader_meta("a", grade=True, points=2)),
         new_code_cell("%matplotlib inline\nvisible_check('dropout')\n"
                       "### BEGIN HIDDEN TESTS\nhidden_score('dropout', max_points=8)\n"
-                      "### END HIDDEN TESTS", metadata=_meta("b", grade=True, points=8)),
+                      "### END HIDDEN TESTS", metadata=nbgrader_meta("b", grade=True, points=8)),
         new_code_cell("hidden_score('losses', 'softmax', max_points=2.0)",
-                      metadata=_meta("c")),  # not a grade cell
+                      metadata=nbgrader_meta("c")),  # not a grade cell
     ])
     nbformat.write(nb, tmp_path / "03_x.ipynb")
     cells = course_mod.grade_cells(tmp_path / "03_x.ipynb")
@@ -254,7 +246,7 @@ def plant_attacks(submission: Path, markers: Path, forged_metadata: bool) -> Non
     if forged_metadata:  # looks like a locked instructor cell worth 100 points
         nb.cells.insert(3, new_code_cell(
             f"open({str(markers / 'forged_cell')!r}, 'w').write('x')",
-            metadata=_meta("forged", grade=True, points=100)))
+            metadata=nbgrader_meta("forged", grade=True, points=100)))
     nbformat.write(nb, path)
     (submission / "losses.py").write_text(f"open({str(markers / 'losses_py')!r}, 'w')\n")
     (submission / "numpy.py").write_text(f"open({str(markers / 'numpy_py')!r}, 'w')\n")

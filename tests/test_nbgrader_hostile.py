@@ -31,6 +31,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers_notebooks import nbgrader_meta
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.course.contract import MODULES, REPO_ROOT
@@ -47,15 +48,6 @@ REPLY_BYTES = 24 * 2**20
 FIGURE_CALLS = 20
 
 
-def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = True,
-          points: float | None = None) -> dict:
-    meta = {"schema_version": 3, "grade_id": grade_id, "grade": grade, "solution": solution,
-            "locked": locked}
-    if points is not None:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
 def _notebook(*cells) -> nbformat.NotebookNode:
     nb = new_notebook(cells=list(cells))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
@@ -69,17 +61,17 @@ def _hidden(code: str) -> str:
 
 SOURCES = {
     "00_hostile": _notebook(
-        new_markdown_cell("# hostile", metadata=_meta("intro")),
-        new_code_cell("x = 1", metadata=_meta("setup")),
+        new_markdown_cell("# hostile", metadata=nbgrader_meta("intro")),
+        new_code_cell("x = 1", metadata=nbgrader_meta("setup")),
         new_code_cell("assert x == 1\n" + _hidden("raise AssertionError('not done')"),
-                      metadata=_meta("fail", grade=True, points=2)),
-        new_code_cell(_hidden("float(1.5)"), metadata=_meta("half", grade=True, points=2)),
-        new_code_cell("_ = x  # no result", metadata=_meta("silent", grade=True, points=1)),
-        new_markdown_cell("YOUR ANSWER HERE", metadata=_meta(
+                      metadata=nbgrader_meta("fail", grade=True, points=2)),
+        new_code_cell(_hidden("float(1.5)"), metadata=nbgrader_meta("half", grade=True, points=2)),
+        new_code_cell("_ = x  # no result", metadata=nbgrader_meta("silent", grade=True, points=1)),
+        new_markdown_cell("YOUR ANSWER HERE", metadata=nbgrader_meta(
             "why", grade=True, solution=True, locked=False, points=1)),
     ),
     "01_more": _notebook(
-        new_code_cell(_hidden("float(1.0)"), metadata=_meta("more", grade=True, points=1)),
+        new_code_cell(_hidden("float(1.0)"), metadata=nbgrader_meta("more", grade=True, points=1)),
     ),
     "02_figures": _notebook(
         new_code_cell(
@@ -87,7 +79,7 @@ SOURCES = {
             "from autograder.delivery.notebook import setup_notebook\n"
             "nb = setup_notebook('losses', graded=())\n"
             "print('RLIMIT_AS', resource.getrlimit(resource.RLIMIT_AS)[0])",
-            metadata=_meta("fig-setup")),
+            metadata=nbgrader_meta("fig-setup")),
         new_code_cell(
             "kept, failure = [], ''\n"
             f"for _ in range({FIGURE_CALLS}):\n"
@@ -97,7 +89,7 @@ SOURCES = {
             "        failure = f'{type(error).__name__}: {error}'\n"
             "        break\n"
             "print('replies', len(kept), failure)",
-            metadata=_meta("fig-loop")),
+            metadata=nbgrader_meta("fig-loop")),
     ),
 }
 # What every student who hands in both notebooks scores (an unchanged answer scores 0, a
