@@ -118,6 +118,49 @@ def _all_sessions(config: pytest.Config) -> list[StudentSession]:
     return ([default] if default is not None else []) + others
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of modules with their own worker profile run last (stable otherwise): their
+    worker boots while the numpy suites run (the report orders results by the contract)."""
+    items.sort(key=lambda item: _module_profile(item) is not DEFAULT)
+
+
+def _module_profile(item: pytest.Item) -> WorkerProfile:
+    marker = item.get_closest_marker("module")
+    return profile_for(str(marker.args[0])) if marker is not None and marker.args else DEFAULT
+
+
+def _prestart_profile_workers(session: pytest.Session) -> None:
+    """Start the worker of each other profile now, so that its slow boot (TensorFlow's
+    import, seconds) overlaps the numpy suites instead of following them.
+
+    Only for a module the submission hands in (a missing one never starts a worker) and
+    whose suite names its worker files in a module-level ``worker_files()`` (the files must
+    be in the copy before the worker starts). Still no student code runs: the worker
+    imports the student's module at the first call, as before. A suite's module-level
+    ``warm_up()``, if any, then loads the trusted side's own data in the meantime.
+    """
+    config = session.config
+    if config.stash.get(_SESSION, None) is None:
+        return
+    submission = Path(config.getoption("--dltips-submission"))
+    for item in session.items:
+        marker = item.get_closest_marker("module")
+        module = str(marker.args[0]) if marker is not None and marker.args else ""
+        profile = profile_for(module) if module else DEFAULT
+        worker_files = getattr(getattr(item, "module", None), "worker_files", None)
+        if (profile is DEFAULT or worker_files is None
+                or profile.name in config.stash[_PROFILE_SESSIONS]
+                or not (submission / f"{module}.py").is_file()):
+            continue
+        try:
+            _profile_session(config, profile, worker_files()).prestart()
+        except Exception:  # noqa: BLE001 - the first test that needs it reports it
+            continue
+        warm_up = getattr(item.module, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
+
+
 def _profile_session(config: pytest.Config, profile: WorkerProfile,
                      files: Mapping[str, bytes]) -> StudentSession:
     """The session of a non-default profile, made on first use with the profile's limits
@@ -167,7 +210,9 @@ def session_files() -> dict[str, bytes]:
     """Relative path -> bytes written into the copy of a profile's worker before it starts.
 
     None by default; a suite overrides this fixture to give its functions files to read
-    (and keeps the trusted copy to compare against).
+    (and keeps the trusted copy to compare against). A suite that also defines a
+    module-level ``worker_files()`` returning the same mapping (cached: one value per run)
+    lets the worker start before its first test (``pytest_collection_finish``).
     """
     return {}
 
@@ -228,6 +273,7 @@ def _log_progress(config: pytest.Config, entry: dict) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     _log_progress(session.config, {"planned": [_describe(item) for item in session.items]})
+    _prestart_profile_workers(session)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -35,7 +35,10 @@ from autograder.grading.testing import KERAS_CALL_SEED
 CACHE = Path(__file__).resolve().with_name("mnist_runs.npz")
 
 # The lecture network trained for the accuracy test: epochs as the contract states them.
-ACCURACY_EPOCHS = 20
+# 10, not the lecture's 20: over 20 seeds the held-out accuracy after 10 epochs is 95.3 %
+# at worst (median 96.9 %), after 20 epochs 96.2 % (median 97.6 %); half the training
+# time of every grading run for the same check (benchmarks/bench_mnist.py --epochs 10).
+ACCURACY_EPOCHS = 10
 SMALL_NETWORK = {"input_dim": 64, "hidden_units": (32,), "dropout_rate": 0.0}
 
 # name -> (build_model arguments, train_model arguments): the runs the grader trains itself.

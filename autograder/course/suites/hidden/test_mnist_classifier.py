@@ -9,7 +9,7 @@ Models and histories come back as config + weights (``autograder/course/suites/k
 nothing the worker says is believed. This side never imports TensorFlow: configs are read
 as data and returned models evaluated in numpy (``numpy_model``); the grader's own training
 runs are cached (``autograder/course/references/mnist_runs.py``). scikit-learn is imported
-only after a student call has returned.
+while the worker boots (``warm_up``), only when the submission hands in this module.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ pytestmark = pytest.mark.module("mnist_classifier")
 
 MNIST_FILE = "grader_data/mnist_small.npz"
 BROKEN_FILE = "grader_data/not_mnist.npz"
-ACCURACY_TARGET = 0.95
+# Below the worst of 20 seeds after 10 epochs (95.3 %) by more than a point: a correct
+# network clears it whatever the seed; a wrong one (no scaling, no hidden layers...) does not.
+ACCURACY_TARGET = 0.94
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
@@ -41,10 +43,11 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="session")
-def session_files() -> dict[str, bytes]:
+@functools.cache
+def worker_files() -> dict[str, bytes]:
     """A small Keras-format mnist.npz with fresh random digits each grading run, and an
-    npz that lacks y_test: written into the worker's copy before it starts."""
+    npz that lacks y_test: written into the worker's copy before it starts (the plugin
+    starts the worker early with these; the fixture below gives the tests the same)."""
     rng = np.random.default_rng()
     arrays = {"x_train": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
               "y_train": rng.integers(0, 10, 12, dtype=np.uint8),
@@ -52,6 +55,20 @@ def session_files() -> dict[str, bytes]:
               "y_test": rng.integers(0, 10, 5, dtype=np.uint8)}
     broken = {k: v for k, v in arrays.items() if k != "y_test"}
     return {MNIST_FILE: _npz_bytes(arrays), BROKEN_FILE: _npz_bytes(broken)}
+
+
+@pytest.fixture(scope="session")
+def session_files() -> dict[str, bytes]:
+    return worker_files()
+
+
+def warm_up() -> None:
+    """The trusted side's data, loaded while the worker boots (the plugin calls this when
+    the submission hands in this module): the cached runs and scikit-learn's splits."""
+    _runs()
+    mnist_runs.digits()
+    for test_size, seed in ((0.25, 0), (0.2, 3)):
+        _digits_split(test_size, seed)
 
 
 @functools.cache
@@ -315,9 +332,9 @@ def test_train_model(student):
 @pytest.mark.points(3)
 @pytest.mark.functions("build_model", "train_model")
 def test_lecture_network_accuracy_on_digits(student):
-    """build_model(64) is the lecture network; trained by train_model for 20 epochs from
+    """build_model(64) is the lecture network; trained by train_model for 10 epochs from
     the grader's initial weights it becomes what model.fit makes of them, and classifies at
-    least 95 % of 450 held-out digits (measured by the grader on the returned weights)."""
+    least 94 % of 450 held-out digits (measured by the grader on the returned weights)."""
     student._require_import()  # a missing module fails before the costly data
     built = keras_models.returned_model(student.build_model(64), "build_model(64)")
     _check_same_network("build_model(64)", built, _grader_model("lecture"))

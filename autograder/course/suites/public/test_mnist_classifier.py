@@ -8,6 +8,7 @@ grader does.
 
 from __future__ import annotations
 
+import functools
 import io
 
 import numpy as np
@@ -20,10 +21,12 @@ from autograder.grading.testing import check_close, check_equal
 pytestmark = pytest.mark.module("mnist_classifier")
 
 MNIST_FILE = "check_data/mnist_tiny.npz"
+# The accuracy check, as the hidden suite makes it (the lecture network, 10 epochs).
+ACCURACY_EPOCHS, ACCURACY_TARGET = 10, 0.94
 
 
-@pytest.fixture(scope="session")
-def session_files() -> dict[str, bytes]:
+@functools.cache
+def worker_files() -> dict[str, bytes]:
     """A tiny Keras-format mnist.npz, put next to your module for load_mnist(path)."""
     rng = np.random.default_rng(2024)
     buffer = io.BytesIO()
@@ -32,6 +35,11 @@ def session_files() -> dict[str, bytes]:
              x_test=rng.integers(0, 256, (2, 28, 28), dtype=np.uint8),
              y_test=np.array([5, 9], dtype=np.uint8))
     return {MNIST_FILE: buffer.getvalue()}
+
+
+@pytest.fixture(scope="session")
+def session_files() -> dict[str, bytes]:
+    return worker_files()
 
 
 @pytest.mark.points(1)
@@ -115,24 +123,26 @@ def _digits() -> tuple[np.ndarray, ...]:
 
 @pytest.mark.points(3)
 @pytest.mark.functions("build_model", "train_model")
-def test_trained_network_reaches_95_percent(student):
-    """build_model(64) trained by train_model for 20 epochs classifies at least 95 % of
+def test_trained_network_reaches_94_percent(student):
+    """build_model(64) trained by train_model for 10 epochs classifies at least 94 % of
     450 held-out digits (measured here, on the returned model)."""
     built = keras_models.returned_model(student.build_model(64), "build_model(64)")
     x, y, x_test, y_test = _digits()
     history = keras_models.returned_history(
-        student.train_model(built.as_argument(), x, y, epochs=20), "train_model")
+        student.train_model(built.as_argument(), x, y, epochs=ACCURACY_EPOCHS), "train_model")
     with hint("return the History of model.fit, passing epochs, batch_size and "
               "validation_split on (verbose=0)."):
         check_equal("history keys", sorted(history.history),
                     ["accuracy", "loss", "val_accuracy", "val_loss"])
-        check_equal("epochs in the history", len(history.history["loss"]), 20)
+        check_equal("epochs in the history", len(history.history["loss"]), ACCURACY_EPOCHS)
         check_equal("the History carries the trained model", history.model is not None, True)
     labels = numpy_model.predicted_labels(history.model, x_test, "train_model")
     accuracy = float(np.mean(labels == y_test))
-    with hint("the lecture network (5 x Dense(256) + Dropout(0.2), Adam 0.001) gets 97 % here; "
-              "check build_model's layers and that train_model passes every argument on."):
-        check_equal(f"test accuracy {accuracy:.3f} >= 0.95", accuracy >= 0.95, True)
+    with hint("the lecture network (5 x Dense(256) + Dropout(0.2), Adam 0.001) gets about "
+              "97 % here; check build_model's layers and that train_model passes every "
+              "argument on."):
+        check_equal(f"test accuracy {accuracy:.3f} >= {ACCURACY_TARGET}",
+                    accuracy >= ACCURACY_TARGET, True)
 
 
 @pytest.mark.points(1)
