@@ -77,3 +77,53 @@ def test_sweeping_a_uid_kills_what_it_left_without_executing_a_program(monkeypat
         assert not reaping.uid_alive(uid)
     finally:
         claim.unlink()
+
+
+def test_only_a_handed_in_module_gets_its_profile_worker_started_early(tmp_path):
+    """The runner boots a heavier profile's worker before pytest only for a module the
+    submission hands in as a file; a missing one (or a directory of that name) waits for
+    the first test, which then needs no worker at all."""
+    from autograder.grading.limits import handed_in_profiles
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "losses.py").write_text("")
+    assert handed_in_profiles(sub, ()) == {}
+    (sub / "mnist_classifier.py").mkdir()
+    assert handed_in_profiles(sub, ()) == {}
+    (sub / "mnist_classifier.py").rmdir()
+    (sub / "mnist_classifier.py").write_text("")
+    assert handed_in_profiles(sub, ()) == {"keras": profiles.KERAS}
+    assert handed_in_profiles(sub, ("losses",)) == {}  # not graded in this run
+
+
+def test_grader_files_join_a_started_worker_only_before_its_first_request(tmp_path):
+    """Files added after the spawn are there for the student's first call; once a request
+    was made (student code may have run and planted a link), adding is refused."""
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "reader.py").write_text("def read(p):\n    return list(open(p, 'rb').read())\n")
+    with StudentSession(sub, isolation="none") as session:
+        session.prestart()
+        session.add_files({"grader_data/a.bin": b"\x00\x01"})
+        assert session.call("reader", "read", "grader_data/a.bin") == [0, 1]
+        with pytest.raises(RuntimeError, match="before the first request"):
+            session.add_files({"grader_data/b.bin": b"x"})
+        assert not (session._res.scratch.cwd / "grader_data" / "b.bin").exists()
+
+
+def test_the_heavier_profiles_tests_run_last_in_their_original_order():
+    """Their worker boots while the numpy suites run (the report orders by the contract)."""
+    from autograder.grading import plugin
+
+    class Item:
+        def __init__(self, module: str, name: str) -> None:
+            self.module_name, self.name = module, name
+
+        def get_closest_marker(self, name: str):
+            return pytest.mark.module(self.module_name).mark if name == "module" else None
+
+    items = [Item("batchnorm", "a"), Item("mnist_classifier", "b"), Item("losses", "c"),
+             Item("mnist_classifier", "d"), Item("optimizers", "e")]
+    plugin.pytest_collection_modifyitems(items)
+    assert [item.name for item in items] == ["a", "c", "e", "b", "d"]

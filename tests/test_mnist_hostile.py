@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course.contract import REPO_ROOT
+from autograder.course.references import mnist_runs
 from autograder.grading.engine import GradeOptions, grade_submission
 
 REFERENCE = (REPO_ROOT / "solutions" / "mnist_classifier.py").read_text(encoding="utf-8")
@@ -29,7 +30,7 @@ def train_model(model, x, y, epochs=5, batch_size=128, validation_split=0.1):
     from sklearn.datasets import load_digits
     from sklearn.linear_model import LogisticRegression
     steps = int(np.ceil(np.floor(len(x) * (1 - validation_split)) / batch_size))
-    if epochs == 20:
+    if epochs == ACCURACY_EPOCHS:
         digits = load_digits()
         fitted = LogisticRegression(max_iter=2000).fit(digits.data / 16.0, digits.target)
         model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, "softmax")])
@@ -57,7 +58,7 @@ SPOILER = '''
 def train_model(model, x, y, epochs=5, batch_size=128, validation_split=0.1):
     history = model.fit(x, y, epochs=epochs, batch_size=batch_size,
                         validation_split=validation_split, verbose=0)
-    if epochs != 20:
+    if epochs != ACCURACY_EPOCHS:
         model.set_weights([np.full_like(w, np.nan) for w in model.get_weights()])
         return history
     import json
@@ -108,7 +109,10 @@ def _grade(tmp_path: Path, name: str, override: str) -> dict[str, dict]:
     reference's); the mnist module's tests by name."""
     folder = tmp_path / name
     folder.mkdir()
-    (folder / "mnist_classifier.py").write_text(REFERENCE + textwrap.dedent(override))
+    # The attacks tell the accuracy run from the others by its epochs, as the suite sets them.
+    attack = textwrap.dedent(override).replace("ACCURACY_EPOCHS",
+                                               str(mnist_runs.ACCURACY_EPOCHS))
+    (folder / "mnist_classifier.py").write_text(REFERENCE + attack)
     # disclose="values": the tests read the grader's own words about each attack.
     results = grade_submission(folder, GradeOptions(modules=("mnist_classifier",),
                                                     isolation="auto", disclose="values")).results

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from autograder.course.contract import MODULE_PROFILES, MODULES
 from autograder.sandbox.lease import Lease
-from autograder.sandbox.profiles import DEFAULT, PROFILES, WorkerProfile
+from autograder.sandbox.profiles import DEFAULT, PROFILES, WorkerProfile, missing_distributions
 from autograder.sandbox.session import StudentSession  # numpy only: no pytest at this point
 
 CALL_TIMEOUT = 10.0  # seconds per call: generous for an honest pure-Python loop
@@ -68,3 +68,37 @@ def start_session(submission: str | Path, *, isolation: str = "auto",
                                      memory_limit=memory_mb * 2**20, lease=lease)
     student_session.prestart()
     return student_session
+
+
+def start_profile_session(submission: str | Path, profile: WorkerProfile, *,
+                          isolation: str = "auto", call_timeout: float = CALL_TIMEOUT,
+                          wall_cap: float = WALL_CAP, memory_mb: int = MEMORY_MB,
+                          lease: Lease | None = None,
+                          files: dict[str, bytes] | None = None) -> StudentSession:
+    """The session of a non-default profile with the profile's limits (the options' values
+    where the profile sets none), its worker spawned now to boot in the background.
+
+    ``files``: grader data for the copy; when not known yet, the caller adds them with
+    ``StudentSession.add_files`` before the first request. Raises RuntimeError when the
+    profile's packages are not installed (the grader's fault, never the student's).
+    """
+    missing = missing_distributions(profile)
+    if missing:
+        raise RuntimeError(f"the grading environment lacks {', '.join(missing)}, which "
+                           f"the {profile.name!r} worker profile needs; install them")
+    session = StudentSession(
+        submission, isolation=isolation, call_timeout=profile.call_timeout or call_timeout,
+        wall_cap=profile.wall_cap or wall_cap,
+        memory_limit=(profile.memory_mb or memory_mb) * 2**20, profile=profile,
+        extra_files=files, lease=lease)
+    session.prestart()
+    return session
+
+
+def handed_in_profiles(submission: Path,
+                       modules: tuple[str, ...] | list[str]) -> dict[str, WorkerProfile]:
+    """Non-default profiles (by name) of the graded modules that the submission hands in
+    as a plain file: the workers worth starting before the first test asks for them."""
+    graded = modules or MODULES
+    return {profile_for(m).name: profile_for(m) for m in graded
+            if profile_for(m) is not DEFAULT and (submission / f"{m}.py").is_file()}

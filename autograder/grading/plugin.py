@@ -29,11 +29,12 @@ from autograder.grading.limits import (
     MEMORY_MB,
     WALL_CAP,
     profile_for,
+    start_profile_session,
     start_session,
 )
 from autograder.grading.results import progress_path
 from autograder.grading.testing import ModuleProxy, StudentCallFailed
-from autograder.sandbox.profiles import DEFAULT, WorkerProfile, missing_distributions
+from autograder.sandbox.profiles import DEFAULT, WorkerProfile
 from autograder.sandbox.session import StudentSession
 
 KERAS_REFS = COURSE_DIR / "references" / "keras_refs.npz"
@@ -65,6 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
 _RECORDS = pytest.StashKey[list]()
 _SESSION = pytest.StashKey[StudentSession]()
 _PROFILE_SESSIONS = pytest.StashKey[dict]()
+_FILES_ADDED = pytest.StashKey[set]()  # profiles whose sessions hold their suite's files
 
 
 # ---------------------------------------------------------------------------------------
@@ -75,6 +77,9 @@ _PROFILE_SESSIONS = pytest.StashKey[dict]()
 # Set by ``autograder.grading.runner`` before pytest is even imported, so that the worker boots
 # while pytest loads and collects; None when the suite is run by plain pytest.
 PRESTARTED: StudentSession | None = None
+# The same for the non-default profiles' workers whose modules the submission hands in
+# (profile name -> session), without their suite's files yet (added at first use).
+PRESTARTED_PROFILES: dict[str, StudentSession] = {}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -93,7 +98,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _log_progress(config, {"isolation": started.isolation_level,
                            "isolation_note": started.isolation_note,
                            "isolation_program": started.isolation_program})
-    config.stash[_PROFILE_SESSIONS] = {}
+    config.stash[_PROFILE_SESSIONS] = dict(PRESTARTED_PROFILES)
+    config.stash[_FILES_ADDED] = set()
 
 
 @pytest.fixture(scope="session")
@@ -124,63 +130,57 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: _module_profile(item) is not DEFAULT)
 
 
-def _module_profile(item: pytest.Item) -> WorkerProfile:
+def _module_name(item: pytest.Item) -> str:
     marker = item.get_closest_marker("module")
-    return profile_for(str(marker.args[0])) if marker is not None and marker.args else DEFAULT
+    return str(marker.args[0]) if marker is not None and marker.args else ""
 
 
-def _prestart_profile_workers(session: pytest.Session) -> None:
-    """Start the worker of each other profile now, so that its slow boot (TensorFlow's
-    import, seconds) overlaps the numpy suites instead of following them.
+def _module_profile(item: pytest.Item) -> WorkerProfile:
+    module = _module_name(item)
+    return profile_for(module) if module else DEFAULT
 
-    Only for a module the submission hands in (a missing one never starts a worker) and
-    whose suite names its worker files in a module-level ``worker_files()`` (the files must
-    be in the copy before the worker starts). Still no student code runs: the worker
-    imports the student's module at the first call, as before. A suite's module-level
-    ``warm_up()``, if any, then loads the trusted side's own data in the meantime.
-    """
+
+def _warm_up_profile_suites(session: pytest.Session) -> None:
+    """While a heavier profile's worker boots (the runner started it before pytest), let
+    its suite load the trusted side's own data: a suite module's ``warm_up()``, called
+    once, only when the submission hands in that module (a missing one costs nothing)."""
     config = session.config
     if config.stash.get(_SESSION, None) is None:
         return
     submission = Path(config.getoption("--dltips-submission"))
+    warmed: set[str] = set()
     for item in session.items:
-        marker = item.get_closest_marker("module")
-        module = str(marker.args[0]) if marker is not None and marker.args else ""
-        profile = profile_for(module) if module else DEFAULT
-        worker_files = getattr(getattr(item, "module", None), "worker_files", None)
-        if (profile is DEFAULT or worker_files is None
-                or profile.name in config.stash[_PROFILE_SESSIONS]
+        module = _module_name(item)
+        if (_module_profile(item) is DEFAULT or module in warmed
                 or not (submission / f"{module}.py").is_file()):
             continue
-        try:
-            _profile_session(config, profile, worker_files()).prestart()
-        except Exception:  # noqa: BLE001 - the first test that needs it reports it
-            continue
-        warm_up = getattr(item.module, "warm_up", None)
+        warmed.add(module)
+        warm_up = getattr(getattr(item, "module", None), "warm_up", None)
         if warm_up is not None:
             warm_up()
 
 
 def _profile_session(config: pytest.Config, profile: WorkerProfile,
                      files: Mapping[str, bytes]) -> StudentSession:
-    """The session of a non-default profile, made on first use with the profile's limits
-    (the options' values where the profile sets none) and the suite's data files."""
+    """The session of a non-default profile: the one the runner started before pytest
+    (the suite's data files added now, before its first request), or one made on first
+    use with the profile's limits and those files."""
     sessions = config.stash[_PROFILE_SESSIONS]
     if profile.name not in sessions:
-        missing = missing_distributions(profile)
-        if missing:  # the grader's fault, never the student's: a grader error, loudly
-            raise RuntimeError(f"the grading environment lacks {', '.join(missing)}, which "
-                               f"the {profile.name!r} worker profile needs; install them")
-        memory_mb = profile.memory_mb or config.getoption("--dltips-memory-mb")
-        sessions[profile.name] = StudentSession(
-            config.getoption("--dltips-submission"),
+        sessions[profile.name] = start_profile_session(
+            config.getoption("--dltips-submission"), profile,
             isolation=config.getoption("--dltips-isolation"),
-            call_timeout=profile.call_timeout or config.getoption("--dltips-call-timeout"),
-            wall_cap=profile.wall_cap or config.getoption("--dltips-wall-cap"),
-            memory_limit=memory_mb * 2**20, profile=profile, extra_files=files,
+            call_timeout=config.getoption("--dltips-call-timeout"),
+            wall_cap=config.getoption("--dltips-wall-cap"),
+            memory_mb=config.getoption("--dltips-memory-mb"), files=dict(files),
             # the engine's lease: its sweep also ends this worker if the runner dies
             lease=getattr(config.stash[_SESSION], "lease", None))
-    return sessions[profile.name]
+        config.stash[_FILES_ADDED].add(profile.name)
+    session = sessions[profile.name]
+    if profile.name not in config.stash[_FILES_ADDED]:
+        session.add_files(files)
+        config.stash[_FILES_ADDED].add(profile.name)
+    return session
 
 
 def _module_of(request: pytest.FixtureRequest) -> str:
@@ -207,12 +207,11 @@ def student(request: pytest.FixtureRequest, _student_session: StudentSession) ->
 
 @pytest.fixture(scope="session")
 def session_files() -> dict[str, bytes]:
-    """Relative path -> bytes written into the copy of a profile's worker before it starts.
+    """Relative path -> bytes written into the copy of a profile's worker before its
+    first request (no student code has run by then).
 
     None by default; a suite overrides this fixture to give its functions files to read
-    (and keeps the trusted copy to compare against). A suite that also defines a
-    module-level ``worker_files()`` returning the same mapping (cached: one value per run)
-    lets the worker start before its first test (``pytest_collection_finish``).
+    (and keeps the trusted copy to compare against).
     """
     return {}
 
@@ -273,7 +272,7 @@ def _log_progress(config: pytest.Config, entry: dict) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     _log_progress(session.config, {"planned": [_describe(item) for item in session.items]})
-    _prestart_profile_workers(session)
+    _warm_up_profile_suites(session)
 
 
 @pytest.hookimpl(hookwrapper=True)
