@@ -308,7 +308,8 @@ def _duration(seconds: float) -> str:
 
 
 def _instructor_only(module: str) -> None:
-    """The student release ships without samples, references and hidden suites."""
+    """The student release ships without samples, references, hidden suites and the class
+    report (``autograder.delivery.release._PRIVATE_ENGINE_PARTS``)."""
     part = Path(__file__).resolve().parent.joinpath(*module.split(".")[1:])
     if not part.exists():
         raise UsageFailure("this command needs the instructor's repository "
@@ -330,6 +331,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    _instructor_only("autograder.classreport")
     from autograder.classreport.build import ReportOptions, build_report
     from autograder.classreport.graded import GradedFolderError
     from autograder.classreport.similarity import Settings
