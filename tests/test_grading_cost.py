@@ -127,3 +127,39 @@ def test_the_heavier_profiles_tests_run_last_in_their_original_order():
              Item("mnist_classifier", "d"), Item("optimizers", "e")]
     plugin.pytest_collection_modifyitems(items)
     assert [item.name for item in items] == ["a", "c", "e", "b", "d"]
+
+
+def test_a_grading_run_without_the_keras_module_starts_no_keras_worker(tmp_path, monkeypatch):
+    """The whole runner (pytest, the plugin, the suites) on a submission without
+    mnist_classifier.py: its tests fail as missing and only the numpy worker ever starts."""
+    import json
+
+    from autograder.course.contract import REPO_ROOT
+    from autograder.course.samples.catalog import student_source
+    from autograder.grading import runner
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "losses.py").write_text(
+        student_source((REPO_ROOT / "solutions" / "losses.py").read_text("utf-8")))
+    started = []
+    new_worker = StudentSession._new_worker
+
+    def record(self):
+        started.append(self.profile.name if self.profile else "numpy")
+        return new_worker(self)
+
+    monkeypatch.setattr(StudentSession, "_new_worker", record)
+    monkeypatch.setattr(runner, "limit_own_memory", lambda megabytes: None)
+    for name in ("MPLBACKEND", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+                 "TF_CPP_MIN_LOG_LEVEL", "PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    results = tmp_path / "results.json"
+    assert runner.main(["--suite", "hidden", "--submission", str(sub), "--results",
+                        str(results), "--module", "losses", "--module", "mnist_classifier",
+                        "--isolation", "none"]) == 0
+    records = json.loads(results.read_text())["tests"]
+    mnist = [r for r in records if r["module"] == "mnist_classifier"]
+    assert mnist and {r["kind"] for r in mnist} == {"missing_module"}
+    assert any(r["module"] == "losses" and r["passed"] for r in records)
+    assert started == ["numpy"]

@@ -74,9 +74,11 @@ def start_profile_session(submission: str | Path, profile: WorkerProfile, *,
                           isolation: str = "auto", call_timeout: float = CALL_TIMEOUT,
                           wall_cap: float = WALL_CAP, memory_mb: int = MEMORY_MB,
                           lease: Lease | None = None,
-                          files: dict[str, bytes] | None = None) -> StudentSession:
+                          files: dict[str, bytes] | None = None,
+                          prestart: bool = True) -> StudentSession:
     """The session of a non-default profile with the profile's limits (the options' values
-    where the profile sets none), its worker spawned now to boot in the background.
+    where the profile sets none), its worker spawned now to boot in the background
+    (``prestart``; else at the first request that needs one: none for a missing module).
 
     ``files``: grader data for the copy; when not known yet, the caller adds them with
     ``StudentSession.add_files`` before the first request. Raises RuntimeError when the
@@ -91,7 +93,8 @@ def start_profile_session(submission: str | Path, profile: WorkerProfile, *,
         wall_cap=profile.wall_cap or wall_cap,
         memory_limit=(profile.memory_mb or memory_mb) * 2**20, profile=profile,
         extra_files=files, lease=lease)
-    session.prestart()
+    if prestart:
+        session.prestart()
     return session
 
 

@@ -164,7 +164,8 @@ def _profile_session(config: pytest.Config, profile: WorkerProfile,
                      files: Mapping[str, bytes]) -> StudentSession:
     """The session of a non-default profile: the one the runner started before pytest
     (the suite's data files added now, before its first request), or one made on first
-    use with the profile's limits and those files."""
+    use with the profile's limits and those files, whose worker starts only when a
+    request needs it (never for a missing module)."""
     sessions = config.stash[_PROFILE_SESSIONS]
     if profile.name not in sessions:
         sessions[profile.name] = start_profile_session(
@@ -173,6 +174,7 @@ def _profile_session(config: pytest.Config, profile: WorkerProfile,
             call_timeout=config.getoption("--dltips-call-timeout"),
             wall_cap=config.getoption("--dltips-wall-cap"),
             memory_mb=config.getoption("--dltips-memory-mb"), files=dict(files),
+            prestart=False,  # a module the runner did not start it for may be missing
             # the engine's lease: its sweep also ends this worker if the runner dies
             lease=getattr(config.stash[_SESSION], "lease", None))
         config.stash[_FILES_ADDED].add(profile.name)
