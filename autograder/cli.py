@@ -292,23 +292,15 @@ def _grade_nbgrader_course(args: argparse.Namespace) -> int:
         penalty = policy.penalty(student, float(results["score"]), lateness)
         results["extra_data"]["late"] = lateness.as_results(penalty)
         if lateness.seconds_late > 0:
-            results["output"] += (f"\nLate: submitted {_duration(lateness.seconds_late)} after "
-                                  f"the due date; late penalty {penalty:g} points.")
+            results["output"] += "\n" + lateness.feedback_line(penalty, options.lang)
 
     return _grade_and_report([path for _, path in students], args.out, options, args.jobs,
                              names=ids, amend=amend, only=only)
 
 
-def _duration(seconds: float) -> str:
-    """'2 d 3 h 4 min' ('42 s' under a minute), for the late line."""
-    minutes = int(seconds // 60)
-    parts = [(minutes // 1440, "d"), (minutes // 60 % 24, "h"), (minutes % 60, "min")]
-    shown = [f"{value} {unit}" for value, unit in parts if value]
-    return " ".join(shown) or f"{seconds:.0f} s"
-
-
 def _instructor_only(module: str) -> None:
-    """The student release ships without samples, references and hidden suites."""
+    """The student release ships without samples, references, hidden suites and the class
+    report (``autograder.delivery.release._PRIVATE_ENGINE_PARTS``)."""
     part = Path(__file__).resolve().parent.joinpath(*module.split(".")[1:])
     if not part.exists():
         raise UsageFailure("this command needs the instructor's repository "
@@ -330,6 +322,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    _instructor_only("autograder.classreport")
     from autograder.classreport.build import ReportOptions, build_report
     from autograder.classreport.graded import GradedFolderError
     from autograder.classreport.similarity import Settings

@@ -329,3 +329,57 @@ def test_the_hidden_grade_cells_print_what_the_course_discloses(tmp_path, monkey
     assert (notebook.FAIL in out) == (level != "score")
     assert (say("kind.wrong_answer", "ko") in out) == (level == "names")
     assert ("expected" in out) == (level == "values")
+
+
+RETRY_NOTES = [{"key": "retried", "label": "losses.sigmoid", "signal": "SIGKILL",
+                "status": None},
+               {"key": "retried", "label": "losses.sigmoid", "signal": "SIGKILL",
+                "status": 137}]
+ENGLISH_RETRY = ("losses.sigmoid was run twice: the first time its worker was killed "
+                 "({how}) by a signal the grader did not send, so it was retried once in a "
+                 "fresh worker")
+
+
+def _retried_and_late(lang: str) -> tuple[dict, str]:
+    """Results with a call retried after an outside signal (as the plugin records it) and
+    the late line ``dltips grade --nbgrader`` appends (2 h 30 min late, 8 points off)."""
+    from autograder.delivery.nbgrader_lateness import Lateness
+
+    staged = StagedSubmission("alice", Path("alice"), Path("alice"), list(MODULES), [])
+    record = {**_record("losses", "sigmoid", "passed", passed=True), "notes": RETRY_NOTES}
+    results = report.gradescope_results(staged, {"tests": [record]}, 1.0, "visible",
+                                        DEFAULT_DISCLOSURE, lang)
+    results["output"] += "\n" + Lateness(None, 2 * 3600 + 30 * 60).feedback_line(8.0, lang)
+    return results, report.feedback_markdown(results)
+
+
+def test_retry_notes_and_the_late_line_stay_as_they_were_in_english():
+    results, feedback = _retried_and_late("en")
+    (test,) = results["tests"]
+    assert test["output"].splitlines() == [
+        ENGLISH_RETRY.format(how="killed by SIGKILL"),
+        ENGLISH_RETRY.format(how="exit status 137, i.e. killed by SIGKILL")]
+    assert f"Note: {ENGLISH_RETRY.format(how='killed by SIGKILL')}" in results["output"]
+    late = "Late: submitted 2 h 30 min after the due date; late penalty 8 points."
+    assert results["output"].endswith("\n" + late) and late in feedback
+    from autograder.delivery.nbgrader_lateness import duration_text
+
+    assert [duration_text(s) for s in (42, 86_460, 90_000)] == ["42 s", "1 d 1 min", "1 d 1 h"]
+
+
+def test_retry_notes_and_the_late_line_are_korean_in_korean_feedback():
+    results, feedback = _retried_and_late("ko")
+    (test,) = results["tests"]
+    retried = ("losses.sigmoid을(를) 두 번 실행했습니다: 첫 실행에서 worker가 채점기가 보내지 "
+               "않은 signal로 종료되어 ({how}), 새 worker에서 한 번 더 실행했습니다")
+    assert test["output"].splitlines() == [
+        retried.format(how="SIGKILL로 종료됨"),
+        retried.format(how="exit status 137, 곧 SIGKILL로 종료됨")]
+    assert f"참고: {retried.format(how='SIGKILL로 종료됨')}" in results["output"]
+    assert ("늦은 제출: 마감 시각보다 2시간 30분 늦게 제출했습니다. 지연 감점은 8점입니다."
+            in feedback)
+    everything = feedback + results["output"] + test["output"]
+    english = ["was run twice", "the first time", "killed by", "the grader did not send",
+               "retried once", "fresh worker", "i.e.", "Late", "submitted", "due date",
+               "penalty", " h ", " min"]
+    assert [fragment for fragment in english if fragment in everything] == []

@@ -279,7 +279,7 @@ def hostile_models(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("name, message", [
     ("garbage_zip", "not a saved Keras model"), ("bad_weights", "Keras cannot load it"),
-    ("bomb", "unpacks to more than"), ("huge", "too large"), ("h5", "Keras cannot load it"),
+    ("bomb", "unpacks to more than"), ("huge", "too large"), ("h5", "not a saved Keras model"),
     ("not_keras", "not a saved Keras model"), ("shapes", "takes input (32, 32, 3)"),
     ("outputs", "outputs (None, 3)"), ("flat100", "takes input (100,)"),
     ("missing", "no such model file")])
@@ -303,6 +303,96 @@ def test_a_students_8x8_model_keeps_working(hostile_models, tmp_path, capsys):
     assert cli.main(["predict", str(image), "--model", str(hostile_models["student"]),
                      "--out", str(tmp_path)]) == 0
     assert re.search(r"seven\.png: \d\s+\(top 3", capsys.readouterr().out)
+
+
+# ----- crafted model configs: refused as data, before Keras builds a layer (fast) --------
+def _layer(kind: str, **config) -> dict:
+    return {"module": "keras.layers", "class_name": kind, "config": {"name": kind.lower(),
+                                                                      **config}}
+
+
+def _sequential(*layers: dict, input_shape: tuple = (784,)) -> dict:
+    return {"module": "keras", "class_name": "Sequential", "config": {
+        "name": "crafted", "layers": [
+            _layer("InputLayer", batch_shape=[None, *input_shape]), *layers]}}
+
+
+_SOFTMAX = _layer("Dense", units=10, activation="softmax")
+_CRAFTED = {
+    "wide_dense": (_sequential(_layer("Dense", units=10**8), _SOFTMAX),
+                   "layer 'dense' takes it over 20,000,000 weights (78,500,000,000)"),
+    "wide_conv": (_sequential(_layer("Conv2D", filters=50_000, kernel_size=[3, 3]),
+                              _layer("Flatten"), _SOFTMAX, input_shape=(28, 28, 1)),
+                  "outputs 33,800,000 values per image"),
+    "lying_build_config": (_sequential(
+        {**_layer("Dense", units=1000), "build_config": {"input_shape": [None, 10**7]}},
+        _SOFTMAX), "records input shape [None, 10000000] but receives (784,)"),
+    "unknown_layer": (_sequential(_layer("EinsumDense", equation="ab,bc->ac"), _SOFTMAX),
+                      "is a 'EinsumDense', which dltips predict cannot size"),
+    "wide_input": (_sequential(_SOFTMAX, input_shape=(10**6,)), "takes input (1000000,)"),
+}
+
+
+@pytest.fixture
+def keras_never_loads(monkeypatch) -> list[str]:
+    """Keras stands in as a loader that records being reached (and fails if it is)."""
+    from autograder.examples import common
+
+    reached: list[str] = []
+
+    def keras(progress: bool = False):
+        reached.append("keras")
+        raise AssertionError("Keras reached")
+
+    monkeypatch.setattr(common, "keras", keras)
+    return reached
+
+
+@pytest.mark.parametrize("name", sorted(_CRAFTED))
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_crafted_model_is_refused_from_its_config_before_keras_loads(
+        name, suffix, tmp_path, capsys, keras_never_loads):
+    import json
+
+    config, message = _CRAFTED[name]
+    model = tmp_path / f"{name}{suffix}"
+    if suffix == ".keras":
+        with zipfile.ZipFile(model, "w") as archive:
+            archive.writestr("config.json", json.dumps(config))
+            archive.writestr("model.weights.h5", b"\x00" * 100)
+    else:  # a legacy .h5: the config is an attribute, no weights at all
+        import h5py
+
+        with h5py.File(model, "w") as handle:
+            handle.attrs["model_config"] = json.dumps(config)
+    image = tmp_path / "seven.png"
+    from PIL import Image
+
+    Image.fromarray(np.uint8(_stroke_seven(90, 5, paper=True))).save(image)
+    assert cli.main(["predict", str(image), "--model", str(model)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and "Traceback" not in err, err
+    assert keras_never_loads == []
+
+
+def test_the_config_check_counts_what_keras_allocates():
+    """The course CNN's layers, as ``digit_model.build`` makes them (56,714 weights in
+    Keras's own count), pass; one unit over the cap does not."""
+    from autograder.examples import model_check
+
+    cnn = _sequential(_layer("Conv2D", filters=16, kernel_size=[3, 3]),
+                      _layer("MaxPooling2D", pool_size=[2, 2]),
+                      _layer("Conv2D", filters=32, kernel_size=[3, 3]),
+                      _layer("MaxPooling2D", pool_size=[2, 2]), _layer("Flatten"),
+                      _layer("Dropout", rate=0.3), _layer("Dense", units=64), _SOFTMAX,
+                      input_shape=(28, 28, 1))
+    tally = model_check._Tally()
+    model_check._sequential(cnn["config"]["layers"], (28, 28, 1), tally, 0)
+    assert tally.parameters == 56_714
+    assert model_check.check_config(cnn) == (28, 28, 1)
+    units = (model_check.MAX_PARAMETERS - 10) // 785 + 1   # 784 x units + units > the cap
+    with pytest.raises(model_check.ConfigError, match="weights"):
+        model_check.check_config(_sequential(_layer("Dense", units=units), _SOFTMAX))
 
 
 def _keras_format_mnist(path: Path, count: int = 400) -> Path:

@@ -121,7 +121,8 @@ def test_student_release_holds_nothing_private(tmp_path):
     assert "autograder/cli.py" in files and "pyproject.toml" in files
     private = [f for f in files if f.startswith((
         "solutions/", "autograder/course/suites/hidden/", "autograder/course/references/",
-        "autograder/course/samples/", "autograder/course/mistakes/", "tests/"))]
+        "autograder/course/samples/", "autograder/course/mistakes/", "autograder/classreport/",
+        "tests/"))]
     assert private == []
     assert "solutions" not in (out / "pyproject.toml").read_text()
     # No file of the release carries a line from inside a solution region.
@@ -161,6 +162,15 @@ def test_student_release_checks_work_without_the_instructor_files(tmp_path):
     demo = subprocess.run([sys.executable, "-m", "autograder.cli", "demo"], cwd=out, env=env,
                           capture_output=True, text=True, timeout=300)
     assert demo.returncode == 2 and "student release" in demo.stderr
+    # The class report is instructor tooling: not shipped, and `dltips report` says so.
+    assert not (out / "autograder" / "classreport").exists()
+    report = subprocess.run([sys.executable, "-m", "autograder.cli", "report", str(tmp_path)],
+                            cwd=out, env=env, capture_output=True, text=True, timeout=300)
+    assert report.returncode == 2, report.stderr
+    assert "student release" in report.stderr and "Traceback" not in report.stderr
+    helped = subprocess.run([sys.executable, "-m", "autograder.cli", "--help"], cwd=out,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert helped.returncode == 0 and "report" in helped.stdout, helped.stderr
 
 
 def test_student_readme_names_every_notebook_and_the_points(tmp_path):

@@ -106,6 +106,10 @@ def test_outside_sigkill_is_retried_once_and_the_call_returns(tmp_path, level):
         killer.join()
         (note,) = session.retry_notes
         assert "victim.wait_to_be_killed was run twice" in note and "SIGKILL" in note
+        # The same as data, for the feedback in its language (report.note_text).
+        (retry,) = session.retries
+        assert retry["label"] == "victim.wait_to_be_killed" and retry["signal"] == "SIGKILL"
+        assert retry["status"] in (None, 128 + signal.SIGKILL)
         assert session.call("victim", "wait_to_be_killed", token) == "second attempt"
         assert len(session.retry_notes) == 1  # an ordinary call adds no note
 

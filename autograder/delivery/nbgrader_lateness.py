@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.grading.messages import DEFAULT_LANG, say
+
 CONFIG_NAME = "nbgrader_config.py"
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,20 @@ class Lateness:
         """The ``extra_data["late"]`` entry of a submission's results."""
         stamp = self.timestamp.isoformat() + "Z" if self.timestamp is not None else ""
         return {"timestamp": stamp, "late_seconds": self.seconds_late, "late_penalty": penalty}
+
+    def feedback_line(self, penalty: float, lang: str = DEFAULT_LANG) -> str:
+        """The line a late submission's feedback gets, in ``lang`` (catalogue
+        ``output.late``)."""
+        return say("output.late", lang, duration=duration_text(self.seconds_late, lang),
+                   penalty=f"{penalty:g}")
+
+
+def duration_text(seconds: float, lang: str = DEFAULT_LANG) -> str:
+    """'2 d 3 h 4 min' ('42 s' under a minute) in ``lang``, for the late line."""
+    minutes = int(seconds // 60)
+    parts = [(minutes // 1440, "days"), (minutes // 60 % 24, "hours"), (minutes % 60, "minutes")]
+    shown = [say(f"output.{unit}", lang, count=value) for value, unit in parts if value]
+    return " ".join(shown) or say("output.seconds", lang, count=f"{seconds:.0f}")
 
 
 class CoursePolicy:

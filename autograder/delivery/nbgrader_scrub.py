@@ -16,11 +16,22 @@ folder (directory fds opened with ``O_NOFOLLOW``, entries read with ``lstat``):
   deleted (a link holds only its target's path, which the report records);
 - files over ``MAX_FILE_BYTES``, notebooks over ``MAX_NOTEBOOK_BYTES`` or with more than
   ``MAX_NOTEBOOK_CELLS`` cells, folders nested deeper than ``MAX_DEPTH``: moved out of
-  ``submitted/`` into ``<course>/scrubbed/<student>/<assignment>/`` (kept, not graded).
+  ``submitted/`` into ``<course>/scrubbed/<student>/<assignment>/`` (kept, not graded);
+- then, of the regular files left, whatever is over the submission's caps: more than
+  ``MAX_FILES`` files, or more than ``MAX_TOTAL_BYTES`` bytes in all, moved aside the same
+  way. Which files stay is decided deterministically: first the expected files (every file
+  of ``<course>/source/<assignment>/``, at its path; without that folder, the
+  modules' files and the top-level notebooks), then the others, each group smallest first (ties
+  by path), each file kept while both caps still hold. So the largest and the extra files
+  go first, and an expected notebook or module goes only if the expected files alone do
+  not fit (with the defaults they always do: 7 notebooks at the 32 MiB cap and 8 modules
+  at the 8 MiB cap make 288 MiB). Folders are not counted (their depth is capped).
 
 Every removal is a warning in nbgrader's log and a line of
-``<course>/scrubbed/<student>/<assignment>/SCRUBBED.txt``. A notebook that goes is taken out
-of the notebooks nbgrader was about to grade, so nbgrader scores it as not submitted (0).
+``<course>/scrubbed/<student>/<assignment>/SCRUBBED.txt`` (past ``MAX_REPORTED`` files over
+one of the whole submission's caps, one more line counts the rest). A notebook that goes
+is taken out of the notebooks nbgrader was about to grade, so nbgrader scores it as not
+submitted (0).
 If the submission folder itself (or its student folder) is a link, or the scrub fails, no
 notebook of it is graded: nbgrader reports that one submission as failed and goes on.
 """
@@ -38,10 +49,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.course.contract import MODULES
+
 MAX_FILE_BYTES = 8 * 2**20       # a module file, a data file (the modules' own cap is 1 MiB)
 MAX_NOTEBOOK_BYTES = 32 * 2**20  # a notebook with its figures' outputs
 MAX_NOTEBOOK_CELLS = 2000        # the source notebooks have at most a few dozen
 MAX_DEPTH = 32
+MAX_FILES = 1000                 # files in a whole submission (the source has about 20)
+MAX_TOTAL_BYTES = 512 * 2**20    # bytes in a whole submission (the expected files fit)
+MAX_REPORTED = 50                # removal lines per cap; the rest in one summary line
 SCRUBBED_DIR = "scrubbed"
 REPORT_NAME = "SCRUBBED.txt"
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -124,7 +140,9 @@ def scrub_submission(folder: Path) -> Scrub:
     result = Scrub()
     with _opened_submission(folder, result) as fd:
         if fd is not None:
-            _scrub_dir(fd, "", 0, _Mover(_quarantine(folder)), result)
+            mover = _Mover(_quarantine(folder))
+            _scrub_dir(fd, "", 0, mover, result)
+            _cap_submission(fd, _expected_files(folder), mover, result)
     return result
 
 
@@ -268,3 +286,113 @@ def _cell_count(name: str, dir_fd: int) -> int:
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     return len(cells) if isinstance(cells, list) else 0
 
+
+
+# ---------------------------------------------------------------------------------------
+# The whole submission's caps (after the scrub: only regular files and folders are left)
+# ---------------------------------------------------------------------------------------
+
+
+def _expected_files(folder: Path) -> set[str]:
+    """The paths (relative, ``/``-separated) a submission is expected to hold: the files of
+    ``<course>/source/<assignment>/`` (the instructor's), else the modules' files and the
+    submission's top-level notebooks."""
+    source = folder.parent.parent.parent / "source" / folder.name
+    if source.is_dir() and not source.is_symlink():
+        return {path.relative_to(source).as_posix() for path in source.rglob("*")
+                if path.is_file() and not path.is_symlink()}
+    notebooks = {entry.name for entry in os.scandir(folder)
+                 if entry.name.endswith(".ipynb") and entry.is_file(follow_symlinks=False)}
+    return {f"{module}.py" for module in MODULES} | notebooks
+
+
+def _regular_files(fd: int, prefix: str = "") -> Iterator[tuple[str, int]]:
+    """(relative path, size) of every regular file below ``fd``, links never followed."""
+    for entry in list(os.scandir(fd)):
+        info = entry.stat(follow_symlinks=False)
+        if stat.S_ISREG(info.st_mode):
+            yield prefix + entry.name, info.st_size
+        elif stat.S_ISDIR(info.st_mode):
+            child = os.open(entry.name, _DIR_FLAGS, dir_fd=fd)
+            try:
+                yield from _regular_files(child, prefix + entry.name + "/")
+            finally:
+                os.close(child)
+
+
+def over_caps(files: list[tuple[str, int]], expected: set[str]
+              ) -> list[tuple[str, str, str]]:
+    """(path, cap, why) of the files that go for the submission to hold at most ``MAX_FILES``
+    files and ``MAX_TOTAL_BYTES`` bytes: expected files first, then the others, each group
+    smallest first (ties by path); a file stays while both caps still hold. ``cap`` is
+    ``"files"`` or ``"bytes"``."""
+    order = sorted(files, key=lambda file: (file[0] not in expected, file[1], file[0]))
+    count = total = 0
+    going = []
+    for path, size in order:
+        if count >= MAX_FILES:
+            going.append((path, "files", f"over the submission's cap of {MAX_FILES:,} files"))
+        elif total + size > MAX_TOTAL_BYTES:
+            going.append((path, "bytes", f"{size:,} bytes, over the submission's total cap "
+                                         f"of {MAX_TOTAL_BYTES:,} bytes"))
+        else:
+            count, total = count + 1, total + size
+    return going
+
+
+def _cap_submission(fd: int, expected: set[str], mover: _Mover, result: Scrub) -> None:
+    """Move aside what ``over_caps`` names; at most ``MAX_REPORTED`` lines per cap, then
+    one line for the rest."""
+    going = over_caps(list(_regular_files(fd)), expected)
+    reported: dict[str, int] = {}
+    unreported: dict[str, list[str]] = {}
+    for directory, names in _by_folder(going).items():
+        parent = _open_folder(fd, directory)
+        try:
+            for name, cap, why in names:
+                relative = f"{directory}/{name}" if directory else name
+                done = mover.move(name, parent, relative)
+                if reported.get(cap, 0) < MAX_REPORTED:
+                    reported[cap] = reported.get(cap, 0) + 1
+                    result.removed.append(f"{relative}: {why}, {done}")
+                else:
+                    unreported.setdefault(cap, []).append(done)
+                if not directory and name.endswith(".ipynb"):
+                    result.notebooks.add(name)
+        finally:
+            if parent != fd:
+                os.close(parent)
+    for cap, done in unreported.items():
+        moved = sum(1 for line in done if line.startswith("moved"))
+        limit = f"{MAX_FILES:,} files" if cap == "files" else f"{MAX_TOTAL_BYTES:,} bytes"
+        result.removed.append(f"... and {len(done):,} more files over the submission's cap of "
+                              f"{limit}: {moved:,} moved to {mover.quarantine}, "
+                              f"{len(done) - moved:,} deleted")
+
+
+def _by_folder(going: list[tuple[str, str, str]]
+               ) -> dict[str, list[tuple[str, str, str]]]:
+    """``going`` grouped by folder (``""`` for the top level), in sorted order."""
+    groups: dict[str, list[tuple[str, str, str]]] = {}
+    for path, cap, why in sorted(going):
+        directory, _, name = path.rpartition("/")
+        groups.setdefault(directory, []).append((name, cap, why))
+    return groups
+
+
+def _open_folder(fd: int, directory: str) -> int:
+    """An fd of ``directory`` below ``fd`` (``fd`` itself for ``""``), links never followed."""
+    if not directory:
+        return fd
+    current = fd
+    try:
+        for part in directory.split("/"):
+            following = os.open(part, _DIR_FLAGS, dir_fd=current)
+            if current != fd:
+                os.close(current)
+            current = following
+    except OSError:
+        if current != fd:
+            os.close(current)
+        raise
+    return current

@@ -137,8 +137,12 @@ def student_readme(root: Path = REPO_ROOT) -> str:
         points_table="\n".join(rows))
 
 
+# Instructor-only parts of the engine, left out of the student tree; each command that
+# needs one refuses there (``autograder.cli._instructor_only``). ``classreport`` is the
+# class report (``dltips report``): it reads a whole class's graded folder.
 _PRIVATE_ENGINE_PARTS = ("course/suites/hidden", "course/suites/public/generate.py",
-                         "course/references", "course/samples", "course/mistakes")
+                         "course/references", "course/samples", "course/mistakes",
+                         "classreport")
 
 
 def build_student_release(out: Path, root: Path = REPO_ROOT,

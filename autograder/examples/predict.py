@@ -8,8 +8,9 @@ The models: by default a small CNN trained once, offline, on re-drawn font and s
 digits (``digit_data``, ``digit_model``) and cached; ``--mnist PATH`` trains the same CNN on
 a Keras-format ``mnist.npz`` instead; ``--model FILE`` takes a Keras model a student saved,
 with an 8x8 (64 inputs, sklearn digits) or 28x28 (784 inputs, MNIST) input. A model file is
-checked as data before Keras reads it (size, archive members, input and output shapes) and
-loaded in Keras's safe mode; anything refused is a ``ModelError`` of one line.
+checked as data before Keras reads it (size, archive members, then its config: input shape,
+every layer's size, ``model_check``) and loaded in Keras's safe mode; its output shape is
+checked once loaded; anything refused is a ``ModelError`` of one line.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.examples import digit_image, digit_model
+from autograder.examples import digit_image, digit_model, model_check
 from autograder.examples.digit_image import ImageError, Prepared
 
 DEFAULT_NAME = "digits28_cnn"
@@ -147,17 +148,30 @@ def mnist_model(mnist: Path, cache_dir: Path | None = None, progress: Progress |
     return _from_weights(path.with_suffix(".npz"), f"the MNIST model ({path})")
 
 
-def _check_archive(path: Path) -> None:
-    """A ``.keras`` file is a zip with config.json: check it as data before Keras opens it."""
+def _check_archive(path: Path) -> Any:
+    """A ``.keras`` file is a zip with config.json: check it as data before Keras opens it;
+    returns the parsed config."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
                 raise ModelError(f"{path}: unpacks to more than "
                                  f"{MAX_UNPACKED_BYTES >> 20} MB; not a course model")
-            json.loads(archive.read("config.json"))
+            return json.loads(archive.read("config.json"))
     except ModelError:
         raise
+    except Exception as error:  # noqa: BLE001
+        raise ModelError(f"{path}: not a saved Keras model ({_first_line(error)})") from None
+
+
+def _h5_config(path: Path) -> Any:
+    """A legacy ``.h5`` model's config (its ``model_config`` attribute), read as data."""
+    try:
+        import h5py
+
+        with h5py.File(path, "r") as handle:
+            text = handle.attrs["model_config"]
+        return json.loads(text.decode("utf-8") if isinstance(text, bytes) else str(text))
     except Exception as error:  # noqa: BLE001
         raise ModelError(f"{path}: not a saved Keras model ({_first_line(error)})") from None
 
@@ -196,8 +210,11 @@ def load_model(path: Path) -> Model:
                          f"model (at most {MAX_MODEL_BYTES >> 20} MB)")
     if path.suffix not in (".keras", ".h5"):
         raise ModelError(f"{path}: give a model saved with model.save('name.keras')")
-    if path.suffix == ".keras":
-        _check_archive(path)
+    config = _check_archive(path) if path.suffix == ".keras" else _h5_config(path)
+    try:
+        model_check.check_config(config)  # before Keras allocates a single layer
+    except model_check.ConfigError as error:
+        raise ModelError(f"{path}: {error}") from None
     try:
         model = keras().models.load_model(path, compile=False)  # safe mode: no code runs
     except Exception as error:  # noqa: BLE001 - a hostile file must not crash the command

@@ -317,14 +317,16 @@ def _record(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport)
 _NOTES_SEEN = pytest.StashKey[dict]()
 
 
-def _new_retry_notes(config: pytest.Config) -> list[str]:
+def _new_retry_notes(config: pytest.Config) -> list[dict]:
     """The calls retried after an outside signal since the previous record (tests run one
-    at a time, so they belong to this test; see StudentSession.retry_notes)."""
+    at a time, so they belong to this test; see StudentSession.retries), as data: the
+    report words them in the feedback's language (``report.note_text``)."""
     seen = config.stash.setdefault(_NOTES_SEEN, {})
     notes = []
     for session in _all_sessions(config):
-        notes += session.retry_notes[seen.get(id(session), 0):]
-        seen[id(session)] = len(session.retry_notes)
+        notes += [{"key": "retried", **retry}
+                  for retry in session.retries[seen.get(id(session), 0):]]
+        seen[id(session)] = len(session.retries)
     return notes
 
 

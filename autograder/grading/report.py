@@ -128,8 +128,8 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
         output_lines.append(say("output.no_modules", lang))
     if raw.get("stopped"):
         output_lines.append(say("output.note", lang, note=raw["stopped"]))
-    output_lines += [say("output.note", lang, note=note) for record in raw.get("tests", [])
-                     for note in record.get("notes", ())]
+    output_lines += [say("output.note", lang, note=note_text(note, lang))
+                     for record in raw.get("tests", []) for note in record.get("notes", ())]
     if raw.get("grader_error"):
         output_lines.append(say("output.grader_error", lang))
     return clean_tree({
@@ -155,6 +155,18 @@ def gradescope_results(staged: StagedSubmission, raw: dict, elapsed: float,
     })
 
 
+def note_text(note: Any, lang: str = DEFAULT_LANG) -> str:
+    """A test record's note in ``lang``: a call retried after an outside signal (data:
+    ``{"key": "retried", "label", "signal", "status"}``, see ``plugin._new_retry_notes``),
+    or a text as it came."""
+    if not isinstance(note, dict) or note.get("key") != "retried":
+        return str(note)
+    signal, status = note.get("signal", ""), note.get("status")
+    how = (say("output.killed_status", lang, status=status, signal=signal)
+           if status else say("output.killed_by", lang, signal=signal))
+    return say("output.retried", lang, label=note.get("label", ""), how=how)
+
+
 def _module_rank(module: str) -> int:
     return MODULES.index(module) if module in MODULES else len(MODULES)
 
@@ -174,7 +186,7 @@ def _gradescope_test(number: int, record: dict, visibility: str, disclose: str,
         "status": "passed" if passed else "failed",
         "output": "\n".join([*([] if passed or not listed
                                  else [test_output(record, disclose, lang)]),
-                              *record.get("notes", ())]),
+                              *(note_text(note, lang) for note in record.get("notes", ()))]),
         "output_format": "text",
         "visibility": visibility if listed else "hidden",
         "tags": [module, *functions],

@@ -136,9 +136,11 @@ class _OverBudget(Exception):
 class _KilledFromOutside(Exception):
     """The worker died from a signal the grader did not send (see ``_retry_signal``)."""
 
-    def __init__(self, how: str) -> None:
+    def __init__(self, how: str, signal_name: str = "", status: int | None = None) -> None:
         super().__init__(how)
         self.how = how
+        self.signal_name = signal_name   # e.g. "SIGKILL"
+        self.status = status             # the exit status that told it (bwrap: 128 + N)
 
 
 class _Tail:
@@ -457,8 +459,10 @@ class StudentSession:
         self.reply_budget = None if reply_budget is None else int(reply_budget)
         self.reply_bytes = 0  # reply frames received so far
         self.startup_seconds: list[float] = []
-        # One line per call that was retried after an outside signal and then returned.
+        # One line per call that was retried after an outside signal and then returned,
+        # and the same as data for the feedback (in its language): label, signal, status.
         self.retry_notes: list[str] = []
+        self.retries: list[dict[str, Any]] = []
         self.wall_used = 0.0
         self._tail = _Tail(self.output_limit)
         self._import_failures: dict[str, StudentError] = {}
@@ -579,11 +583,11 @@ class StudentSession:
         try:
             result = self._exchange(worker, pieces, self._next_id, label, module)
         except _KilledFromOutside as first:
-            result = self._retry(pieces, self._next_id, label, module, first.how)
+            result = self._retry(pieces, self._next_id, label, module, first)
         return result if outcome else result.value
 
     def _retry(self, pieces: list, req_id: int, label: str, module: str,
-               how: str) -> CallOutcome:
+               first: _KilledFromOutside) -> CallOutcome:
         """Run a request again, once, in a fresh worker: the first one died from a signal
         the grader did not send. Whether it came from outside (the out-of-memory killer, an
         operator) or from the submission itself (``os.kill(os.getpid(), SIGKILL)``) cannot
@@ -592,10 +596,13 @@ class StudentSession:
         The limits stay as they are: both attempts count against the wall cap."""
         self._check_wall(label)
         worker = self._ensure_worker(label)
+        how = first.how
         result = self._exchange(worker, pieces, req_id, label, module, retried=how)
         self.retry_notes.append(
             f"{label} was run twice: the first time its worker was killed ({how}) by a "
             "signal the grader did not send, so it was retried once in a fresh worker")
+        self.retries.append({"label": label, "signal": first.signal_name,
+                             "status": first.status})
         return result
 
     def _exchange(self, worker: _Worker, pieces: list, req_id: int, label: str,
@@ -700,7 +707,9 @@ class StudentSession:
                                 "stopped and restarted")
         if number is not None and number not in LIMIT_SIGNALS:
             if not retried:
-                return _KilledFromOutside(how)
+                code = worker.proc.returncode
+                return _KilledFromOutside(how, _signal_name(number),
+                                          code if code is not None and code > 0 else None)
             # Twice in a row: the submission kills itself (os.kill, a crash in native code).
             what = f"{module}.py could not be imported: it" if phase == "import" else label
             error = StudentError("crashed", f"{what} crashed the worker twice: the first time "
