@@ -62,3 +62,36 @@ def test_initial_weights_are_the_graders_own_and_fixed():
     for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert np.abs(first[0]).max() <= np.sqrt(6 / 96) and not first[1].any()
+
+
+def test_cached_scikit_learn_answers_are_what_scikit_learn_says_now():
+    """The hidden suite reads the digits splits and confusion matrices from the cache (a
+    grading run imports no scikit-learn): they must be live scikit-learn's, exactly."""
+    for test_size, seed in mnist_runs.SPLITS:
+        for cached, live in zip(mnist_runs.digits_split(test_size, seed),
+                                mnist_runs.live_digits_split(test_size, seed), strict=True):
+            assert cached.dtype == live.dtype == np.uint8
+            np.testing.assert_array_equal(cached, live)
+    answers = mnist_runs.confusion_answers()
+    for (y_true, y_pred, classes), cached in zip(mnist_runs.confusion_cases(), answers,
+                                                 strict=True):
+        np.testing.assert_array_equal(cached, mnist_runs.live_confusion(y_true, y_pred, classes))
+        assert cached.shape == (classes, classes) and cached.sum() == len(y_true)
+    np.testing.assert_array_equal(mnist_runs.digits()[2], mnist_runs.digits(live=True)[2])
+
+
+def test_a_grading_run_of_the_mnist_suite_imports_no_scikit_learn():
+    """Importing the hidden suite and loading all it compares with leaves scikit-learn
+    (and TensorFlow) unimported; checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from autograder.course.suites.hidden import test_mnist_classifier as s\n"
+            "s.warm_up(); s._digits_split(0.2, 3)\n"
+            "from autograder.course.references import mnist_runs as m\n"
+            "m.confusion_answers()\n"
+            "print(sorted(n for n in ('sklearn', 'tensorflow', 'keras') if n in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

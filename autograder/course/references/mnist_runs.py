@@ -73,17 +73,80 @@ class Run:
     history: dict[str, np.ndarray] | None = None
 
 
-# ----- the grader's data and initial weights ---------------------------------------------
-@functools.cache
-def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The 8x8 digits split as load_digits_dataset's defaults split them, scaled here:
-    (x_train float32 (1347, 64), one-hot y_train, x_test float32 (450, 64), labels y_test)."""
+# ----- scikit-learn's answers, cached like the runs ----------------------------------------
+# The splits load_digits_dataset must return (test_size, seed), and the confusion-matrix
+# cases: computed with live scikit-learn by ``generate`` and ``tests/test_mnist_runs.py``,
+# read from the cache by the hidden suite, so that a grading run imports no scikit-learn
+# (0.7 s of every student's grading).
+SPLITS = ((0.25, 0), (0.2, 3))
+SPLIT_PARTS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def live_digits_split(test_size: float, seed: int) -> tuple[np.ndarray, ...]:
+    """scikit-learn's 8x8 digits split with train_test_split (stratified), as uint8 arrays
+    (x_train, y_train, x_test, y_test): what load_digits_dataset returns."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     data = load_digits()
     x_train, x_test, y_train, y_test = train_test_split(
-        data.images, data.target, test_size=0.25, random_state=0, stratify=data.target)
+        data.images, data.target, test_size=test_size, random_state=seed,
+        stratify=data.target)
+    return tuple(a.astype(np.uint8) for a in (x_train, y_train, x_test, y_test))
+
+
+def confusion_cases() -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """(y_true, y_pred, num_classes) for the hidden confusion_matrix test: 300 labels of 10
+    classes, 70 % right, and 6 labels of 4 classes, class 2 never seen."""
+    rng = np.random.default_rng(21)
+    y_true = rng.integers(0, 10, 300)
+    y_pred = np.where(rng.random(300) < 0.7, y_true, rng.integers(0, 10, 300))
+    return [(y_true, y_pred, 10),
+            (np.array([0, 1, 1, 3, 3, 3]), np.array([0, 3, 1, 3, 0, 1]), 4)]
+
+
+def live_confusion(y_true: np.ndarray, y_pred: np.ndarray, classes: int) -> np.ndarray:
+    from sklearn.metrics import confusion_matrix
+
+    return confusion_matrix(y_true, y_pred, labels=np.arange(classes))
+
+
+def scikit_learn_answers() -> dict[str, np.ndarray]:
+    """The cache entries of scikit-learn's answers, computed live."""
+    out = {}
+    for test_size, seed in SPLITS:
+        out.update({f"split/{test_size}/{seed}/{part}": array for part, array
+                    in zip(SPLIT_PARTS, live_digits_split(test_size, seed), strict=True)})
+    for i, (y_true, y_pred, classes) in enumerate(confusion_cases()):
+        out[f"confusion/{i}"] = live_confusion(y_true, y_pred, classes)
+    return out
+
+
+@functools.cache
+def _answers() -> dict[str, np.ndarray]:
+    with np.load(CACHE, allow_pickle=False) as npz:
+        return {key: npz[key] for key in npz.files if key.startswith(("split/", "confusion/"))}
+
+
+def digits_split(test_size: float, seed: int) -> tuple[np.ndarray, ...]:
+    """The cached ``live_digits_split(test_size, seed)`` (one of SPLITS)."""
+    answers = _answers()
+    return tuple(answers[f"split/{test_size}/{seed}/{part}"].copy() for part in SPLIT_PARTS)
+
+
+def confusion_answers() -> list[np.ndarray]:
+    """The cached scikit-learn confusion matrices of ``confusion_cases()``, in order."""
+    answers = _answers()
+    return [answers[f"confusion/{i}"].copy() for i in range(len(confusion_cases()))]
+
+
+# ----- the grader's data and initial weights ---------------------------------------------
+@functools.cache
+def digits(live: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The 8x8 digits split as load_digits_dataset's defaults split them, scaled here:
+    (x_train float32 (1347, 64), one-hot y_train, x_test float32 (450, 64), labels y_test).
+    From the cache, or from live scikit-learn (``live``: when the cache is made)."""
+    x_train, y_train, x_test, y_test = (live_digits_split if live else digits_split)(0.25, 0)
     flat = [(a.reshape(len(a), -1).astype(np.float32) / np.float32(16.0))
             for a in (x_train, x_test)]
     return flat[0], np.eye(10, dtype=np.float32)[y_train], flat[1], y_test.astype(np.int64)
@@ -145,8 +208,8 @@ def generate() -> dict[str, np.ndarray]:
 
     tf.config.experimental.enable_op_determinism()
     keras.config.disable_interactive_logging()
-    out: dict[str, np.ndarray] = {"versions": np.array(versions())}
-    x, y, _, _ = digits()
+    out: dict[str, np.ndarray] = {"versions": np.array(versions()), **scikit_learn_answers()}
+    x, y, _, _ = digits(live=True)
     for name, (build, fit) in RUNS.items():
         config = reference.build_model(**build).to_json()
         shapes = [tuple(w.shape) for w in reference.build_model(**build).get_weights()]

@@ -8,8 +8,9 @@ The submission runs in the ``keras`` worker profile (TensorFlow visible, its own
 Models and histories come back as config + weights (``autograder/course/suites/keras_models.py``):
 nothing the worker says is believed. This side never imports TensorFlow: configs are read
 as data and returned models evaluated in numpy (``numpy_model``); the grader's own training
-runs are cached (``autograder/course/references/mnist_runs.py``). scikit-learn is imported
-while the worker boots (``warm_up``), only when the submission hands in this module.
+runs are cached (``autograder/course/references/mnist_runs.py``), and so are scikit-learn's
+answers (the digits splits, the confusion matrices): a grading run imports neither
+TensorFlow nor scikit-learn here.
 """
 
 from __future__ import annotations
@@ -58,24 +59,14 @@ def session_files() -> dict[str, bytes]:
 
 def warm_up() -> None:
     """The trusted side's data, loaded while the worker boots (the plugin calls this when
-    the submission hands in this module): the cached runs and scikit-learn's splits."""
+    the submission hands in this module): the cached runs and scikit-learn's answers."""
     _runs()
     mnist_runs.digits()
-    for test_size, seed in ((0.25, 0), (0.2, 3)):
-        _digits_split(test_size, seed)
 
 
-@functools.cache
 def _digits_split(test_size: float, seed: int) -> tuple:
-    """What load_digits_dataset must return, straight from scikit-learn."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    x_train, x_test, y_train, y_test = train_test_split(
-        digits.images, digits.target, test_size=test_size, random_state=seed,
-        stratify=digits.target)
-    return tuple(a.astype(np.uint8) for a in (x_train, y_train, x_test, y_test))
+    """What load_digits_dataset must return: scikit-learn's split, as cached."""
+    return mnist_runs.digits_split(test_size, seed)
 
 
 def _split_parts(value: Any, what: str) -> list[Any]:
@@ -392,17 +383,12 @@ def test_confusion_matrix(student):
     and for 4 classes with one never seen; it is an integer array; lengths that differ
     raise ValueError."""
     student._require_import()  # a missing module fails before the costly data
-    rng = np.random.default_rng(21)
-    y_true = rng.integers(0, 10, 300)
-    y_pred = np.where(rng.random(300) < 0.7, y_true, rng.integers(0, 10, 300))
-    few_true, few_pred = np.array([0, 1, 1, 3, 3, 3]), np.array([0, 3, 1, 3, 0, 1])
-    for true, pred, classes in [(y_true, y_pred, 10), (few_true, few_pred, 4)]:
+    cases = mnist_runs.confusion_cases()
+    for (true, pred, classes), want in zip(cases, mnist_runs.confusion_answers(), strict=True):
         label = f"confusion_matrix with {classes} classes"
         got = student.confusion_matrix(true, pred, num_classes=classes)
-        from sklearn.metrics import confusion_matrix as sk_confusion  # after the student call
-
-        want = sk_confusion(true, pred, labels=np.arange(classes))
         check_equal(f"{label}: integer dtype", np.asarray(got).dtype.kind in "iu", True)
         check_close(label, as_array(got, label, want.shape), want, rtol=0, atol=0,
                     mistakes={"confusion_matrix_transposed": want.T})
+    y_true, y_pred, _ = cases[0]
     check_raises("ValueError", student.confusion_matrix, y_true, y_pred[:-1])
