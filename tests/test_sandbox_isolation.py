@@ -235,10 +235,16 @@ def test_bwrap_view_holds_nothing_of_the_grader(tmp_path):
         assert set(seen["/"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32",
                                   "opt", "proc", "root", "sbin", "submission", "tmp", "usr"}
         # /tmp is fresh: empty but for the way to a Python installed under it (a venv).
-        python_under_tmp = {Path(p).relative_to("/tmp").parts[0]
-                            for p in paths.python_paths() if Path(p).is_relative_to("/tmp")}
-        assert seen["/work"] is None and seen[repo] is None
-        assert set(seen["/tmp"]) == python_under_tmp
+        def way_to_python(directory: str) -> set[str]:
+            return {Path(p).relative_to(directory).parts[0] for p in paths.python_paths()
+                    if Path(p).is_relative_to(directory)}
+
+        # /work and the checkout are not there, unless a venv inside them (e.g. .venv/ in
+        # a fresh clone) runs the worker: then only the way to that Python is.
+        for directory in ("/work", repo):
+            assert (seen[directory] is None if not way_to_python(directory)
+                    else set(seen[directory]) == way_to_python(directory)), directory
+        assert set(seen["/tmp"]) == way_to_python("/tmp")
         assert set(seen[site]) <= {"numpy", "numpy.libs"}  # the rest of site-packages masked
         honest_still_works(session)
 
