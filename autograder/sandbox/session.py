@@ -7,6 +7,10 @@ call that hangs, crashes the worker, exhausts memory or floods output fails with
 ``StudentError`` and the worker is killed (with everything it started) and restarted lazily
 for the next call, so one broken function costs only its own tests.
 
+This module is the policy (the API, errors and outcomes, requests and their deadlines, the
+retry, the wall-time and reply budgets); the worker process itself (spawning, pipes, frames,
+output) is ``autograder.sandbox.worker_process``, which knows nothing of this module.
+
     with StudentSession("submissions/alice") as s:
         s.call("losses", "softmax", np.zeros((2, 3)))
 """
@@ -20,14 +24,14 @@ import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograder.sandbox.launch import Limits
 from autograder.sandbox.lease import Lease
 from autograder.sandbox.levels import resolve_isolation
 from autograder.sandbox.paths import protect_private_dirs
-from autograder.sandbox.scratch import Scratch, chown_tree, make_scratch, release_scratch
+from autograder.sandbox.scratch import Scratch, add_grader_files, make_scratch, release_scratch
 from autograder.sandbox.worker import protocol
 from autograder.sandbox.worker.protocol import ProtocolError, RandomSeed
 from autograder.sandbox.worker_process import (
@@ -118,7 +122,7 @@ class SandboxError(RuntimeError):
 
 
 class _KilledFromOutside(Exception):
-    """The worker died from a signal the grader did not send (see ``_retry_signal``)."""
+    """The worker died from a signal the grader did not send (see ``_retry``)."""
 
     def __init__(self, how: str, signal_name: str = "", status: int | None = None) -> None:
         super().__init__(how)
@@ -206,7 +210,7 @@ class StudentSession:
             if profile is not None:
                 self._server_args, nproc = profile.server_args(), profile.nproc
                 scratch.env = dict(profile.env)
-            _add_files(scratch, extra_files or {})
+            add_grader_files(scratch, extra_files or {})
         except BaseException:
             release_scratch(scratch)
             raise
@@ -256,7 +260,7 @@ class StudentSession:
         those paths yet. Raises RuntimeError after a request."""
         if self._next_id or self.closed:
             raise RuntimeError("grader files can only be added before the first request")
-        _add_files(self._res.scratch, files)
+        add_grader_files(self._res.scratch, files)
 
     def output_tail(self) -> str:
         """The last ``output_limit`` bytes the worker(s) printed, decoded leniently."""
@@ -484,10 +488,7 @@ class StudentSession:
                 self._drop_worker()
                 worker = self._new_worker()
                 self._res.worker = worker
-            ready, _ = worker.receive(deadline)
-            if ready.get("status") != "ready":
-                raise ProtocolError("the worker did not say it was ready")
-            worker.ready = True
+            worker.wait_ready(deadline)
         except (_Timeout, _Gone, ProtocolError, OSError) as exc:
             self._drop_worker()
             if wall_bound and isinstance(exc, _Timeout):
@@ -567,20 +568,6 @@ def _fact_text(item: dict, key: str) -> str:
     if type(value) is not str:
         raise ProtocolError(f"bad call facts ({key})")
     return _clip(value, 300)
-
-
-def _add_files(scratch: Scratch, files: Mapping[str, bytes]) -> None:
-    """Write grader data into the fresh copy (no student code has run: no links to fear)."""
-    for name, data in files.items():
-        relative = PurePosixPath(name)
-        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-            raise ValueError(f"extra file names must be relative paths inside the copy: {name!r}")
-        target = scratch.cwd.joinpath(*relative.parts)
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        target.write_bytes(bytes(data))
-        os.chmod(target, 0o600)
-    if files and scratch.uid is not None:
-        chown_tree(scratch.cwd, scratch.uid, scratch.gid)
 
 
 def _next_phase(phase: str, event: Any) -> str:

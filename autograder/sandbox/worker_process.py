@@ -1,8 +1,9 @@
 """One worker process as the trusted side sees it: its spawning, pipes, framing and output.
 
 ``_Worker`` starts the worker (``_spawn``: its own session, stdin closed, only the two
-protocol pipes inherited), holds the trusted ends of the request and reply pipes, writes and
-reads ``autograder.sandbox.worker.protocol`` frames without ever blocking past a deadline,
+protocol pipes inherited), holds the trusted ends of the request and reply pipes, waits for
+its "ready", writes and reads ``autograder.sandbox.worker.protocol`` frames without ever
+blocking past a deadline,
 drains the worker's stdout and stderr into a bounded ``_Tail`` (killing its process group
 when a call floods it), and in the end kills the worker with all it started and says how it
 died. Waiting on it fails with ``_Timeout`` (a deadline passed), ``_Gone`` (the worker
@@ -33,6 +34,7 @@ from autograder.sandbox.launch import Launch, Limits, build_launch
 from autograder.sandbox.reaping import kill_worker
 from autograder.sandbox.scratch import Scratch
 from autograder.sandbox.worker import protocol
+from autograder.sandbox.worker.protocol import ProtocolError
 
 PIPE_SIZE = 2**20
 
@@ -146,6 +148,13 @@ class _Worker:
             if not pending or not any(t.is_alive() for t in self.drains):
                 return
             time.sleep(0.001)
+
+    def wait_ready(self, deadline: float) -> None:
+        """Wait for the worker's first frame, which must say "ready" (ProtocolError if not)."""
+        ready, _ = self.receive(deadline)
+        if ready.get("status") != "ready":
+            raise ProtocolError("the worker did not say it was ready")
+        self.ready = True
 
     def alive(self) -> bool:
         return self.proc.poll() is None
