@@ -3,12 +3,11 @@
 ``_Worker`` starts the worker (``_spawn``: its own session, stdin closed, only the two
 protocol pipes inherited), holds the trusted ends of the request and reply pipes, waits for
 its "ready", writes and reads ``autograder.sandbox.worker.protocol`` frames without ever
-blocking past a deadline,
-drains the worker's stdout and stderr into a bounded ``_Tail`` (killing its process group
-when a call floods it), and in the end kills the worker with all it started and says how it
-died. Waiting on it fails with ``_Timeout`` (a deadline passed), ``_Gone`` (the worker
-exited or closed its reply pipe) or ``_OverBudget`` (a frame announced more bytes than
-``frame_limit``).
+blocking past a deadline, drains the worker's stdout and stderr into a bounded ``_Tail``
+(killing its process group when a call floods it), and in the end kills the worker with all
+it started and says how it died. Waiting on it fails with ``_Timeout`` (a deadline passed),
+``_Gone`` (the worker exited or closed its reply pipe) or ``_OverBudget`` (a frame announced
+more bytes than ``frame_limit``).
 
 Kept apart from ``session.py`` so that the pipes and the process are one idea and the
 policy another: what a call may cost, what a failure is called, when to retry and restart
