@@ -1,4 +1,4 @@
-"""How long the six teaching notebooks take to execute, measured and printed (not asserted).
+"""How long the seven teaching notebooks take to execute, measured and printed (not asserted).
 
     python benchmarks/bench_notebooks.py [--repeat 3]
 
@@ -78,7 +78,7 @@ def main() -> int:
         folder = assignment_folder(Path(scratch))
         times: dict[str, dict[str, list[float]]] = {"plain": {}, "autograde": {}}
         for repeat in range(args.repeat):
-            # Under autograde the six notebooks share one grading run per suite (as in one
+            # Under autograde the notebooks share one grading run per suite (as in one
             # `nbgrader autograde` of a submission); a fresh store per repetition, so no
             # repetition reuses an earlier one's runs.
             store = Path(scratch) / f"shared-runs-{repeat}"
@@ -98,7 +98,7 @@ def main() -> int:
         print(f"{source.stem:<26}{medians['plain'][source.stem]:>10.2f}"
               f"{medians['autograde'][source.stem]:>13.2f}")
     plain, graded = sum(medians["plain"].values()), sum(medians["autograde"].values())
-    print(f"{'all six':<26}{plain:>10.2f}{graded:>13.2f}")
+    print(f"{'all seven':<26}{plain:>10.2f}{graded:>13.2f}")
     print(f"autograde adds {100 * (graded - plain) / plain:+.0f} % to the plain execution")
     return 0
 
