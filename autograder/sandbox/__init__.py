@@ -5,8 +5,9 @@ and the grader's private paths lie and which bwrap to run (``paths``), the priva
 copy and the dedicated uid (``scratch``), the directory, marker and uid that a longer-lived
 process owns and sweeps after a grading process however it ends (``lease``), the worker's
 command line and bubblewrap view (``launch``), ending a worker and all it started
-(``reaping``), the trusted side's conversation with the worker (``session``), and the
-worker itself (``worker/``).
+(``reaping``), one worker process seen from the trusted side: its spawning, pipes, frames
+and output (``worker_process``), the trusted side's conversation with the worker: requests,
+errors, retries and budgets (``session``), and the worker itself (``worker/``).
 
 May import: the standard library and numpy, and its own modules. Nothing else of
 ``autograder`` (it names the private course paths, never imports them).

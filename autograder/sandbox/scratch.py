@@ -1,5 +1,5 @@
-"""A session's private scratch tree (the submission's copy and the worker script) and the
-dedicated uid its worker runs as."""
+"""A session's private scratch tree (the submission's copy, the grader files added to it and
+the worker script) and the dedicated uid its worker runs as."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import random
 import shutil
 import stat
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from autograder.sandbox.paths import SANDBOX_CWD, WORKER_FILES, WORKER_SOURCE
@@ -189,6 +190,20 @@ def chown_tree(root: Path, uid: int, gid: int | None) -> None:
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
             os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
+
+
+def add_grader_files(scratch: Scratch, files: Mapping[str, bytes]) -> None:
+    """Write grader data into the fresh copy (no student code has run: no links to fear)."""
+    for name, data in files.items():
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise ValueError(f"extra file names must be relative paths inside the copy: {name!r}")
+        target = scratch.cwd.joinpath(*relative.parts)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target.write_bytes(bytes(data))
+        os.chmod(target, 0o600)
+    if files and scratch.uid is not None:
+        chown_tree(scratch.cwd, scratch.uid, scratch.gid)
 
 
 def release_scratch(scratch: Scratch) -> None:

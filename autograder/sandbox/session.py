@@ -7,36 +7,41 @@ call that hangs, crashes the worker, exhausts memory or floods output fails with
 ``StudentError`` and the worker is killed (with everything it started) and restarted lazily
 for the next call, so one broken function costs only its own tests.
 
+This module is the policy (the API, errors and outcomes, requests and their deadlines, the
+retry, the wall-time and reply budgets); the worker process itself (spawning, pipes, frames,
+output) is ``autograder.sandbox.worker_process``, which knows nothing of this module.
+
     with StudentSession("submissions/alice") as s:
         s.call("losses", "softmax", np.zeros((2, 3)))
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
-import select
 import signal
-import subprocess
-import sys
-import termios
-import threading
 import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograder.sandbox.launch import Launch, Limits, build_launch
+from autograder.sandbox.launch import Limits
 from autograder.sandbox.lease import Lease
 from autograder.sandbox.levels import resolve_isolation
 from autograder.sandbox.paths import protect_private_dirs
-from autograder.sandbox.reaping import kill_worker
-from autograder.sandbox.scratch import Scratch, chown_tree, make_scratch, release_scratch
+from autograder.sandbox.scratch import Scratch, add_grader_files, make_scratch, release_scratch
 from autograder.sandbox.worker import protocol
 from autograder.sandbox.worker.protocol import ProtocolError, RandomSeed
+from autograder.sandbox.worker_process import (
+    _Gone,
+    _OverBudget,
+    _signal_name,
+    _Tail,
+    _Timeout,
+    _Worker,
+)
 
 if TYPE_CHECKING:
     from autograder.sandbox.profiles import WorkerProfile
@@ -54,7 +59,6 @@ MODULE_RE = re.compile(r"[a-z_][a-z0-9_]*\Z")
 START_TIMEOUT = 60.0
 MESSAGE_LIMIT = 2000
 DEFAULT_FLOOD_LIMIT = 32 * 2**20
-PIPE_SIZE = 2**20
 # Signals that the grader's own limits deliver (RLIMIT_CPU, RLIMIT_FSIZE): a worker they
 # kill is charged at once. Any other signal may come from outside the submission (the
 # machine's out-of-memory killer, an operator), so the call is retried once first.
@@ -117,284 +121,14 @@ class SandboxError(RuntimeError):
     """The grader could not start a worker at all (a machine problem, not a student's)."""
 
 
-class _Gone(Exception):
-    """The worker exited or closed its reply pipe."""
-
-
-class _Timeout(Exception):
-    """A deadline passed while waiting on the worker."""
-
-
-class _OverBudget(Exception):
-    """A reply frame announced more bytes than the session's reply budget has left."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
-        self.size = size
-
-
 class _KilledFromOutside(Exception):
-    """The worker died from a signal the grader did not send (see ``_retry_signal``)."""
+    """The worker died from a signal the grader did not send (see ``_retry``)."""
 
     def __init__(self, how: str, signal_name: str = "", status: int | None = None) -> None:
         super().__init__(how)
         self.how = how
         self.signal_name = signal_name   # e.g. "SIGKILL"
         self.status = status             # the exit status that told it (bwrap: 128 + N)
-
-
-class _Tail:
-    """A bounded tail of the worker's stdout+stderr, plus a per-call byte counter."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = max(0, limit)
-        self.data = bytearray()
-        self.count = 0
-        self.lock = threading.Lock()
-
-    def add(self, chunk: bytes) -> int:
-        with self.lock:
-            self.data += chunk
-            if len(self.data) > self.limit:
-                del self.data[: len(self.data) - self.limit]
-            self.count += len(chunk)
-            return self.count
-
-    def text(self) -> str:
-        with self.lock:
-            return self.data.decode("utf-8", errors="replace")
-
-
-class _Worker:
-    """One running worker: the process, the trusted ends of its pipes, its drain threads."""
-
-    def __init__(self, scratch: Scratch, limits: Limits, tail: _Tail,
-                 flood_limit: int, server_args: list[str] | None = None) -> None:
-        req_r, self.req_w = os.pipe()
-        self.rep_r, rep_w = os.pipe()
-        for fd in (self.req_w, self.rep_r):
-            _grow_pipe(fd)
-        launch = build_launch(scratch, limits, ["--rfd", str(req_r), "--wfd", str(rep_w),
-                                                *(server_args or [])])
-        self.scratch, self.tail, self.flood_limit = scratch, tail, flood_limit
-        self.flooded = False
-        self.ready = False  # set once the worker has said "ready"
-        self.imported: set[str] = set()  # modules this worker has answered a request for
-        self.out_lock = threading.Lock()
-        self.buffer = bytearray()
-        # Bytes one frame may announce (the session's reply budget left; None: unbounded
-        # beyond the protocol's own limits), and the size of the last frame taken.
-        self.frame_limit: int | None = None
-        self.last_frame_bytes = 0
-        try:
-            self.proc = _spawn(launch, (req_r, rep_w))
-        except BaseException:
-            os.close(self.req_w)
-            os.close(self.rep_r)
-            raise
-        finally:
-            os.close(req_r)  # the worker has its own copies (or never started)
-            os.close(rep_w)
-        os.set_blocking(self.req_w, False)
-        os.set_blocking(self.rep_r, False)
-        self.pidfd = _pidfd(self.proc.pid)
-        self.drains = [threading.Thread(target=self._drain, args=(stream,), daemon=True)
-                       for stream in (self.proc.stdout, self.proc.stderr)]
-        for thread in self.drains:
-            thread.start()
-
-    def _drain(self, stream: Any) -> None:
-        """Read student output continuously so a flood can never block the worker."""
-        fd = stream.fileno()
-        os.set_blocking(fd, False)
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        while True:
-            poller.poll()
-            # Read and record under the lock, so settle() can tell "all read and recorded".
-            with self.out_lock:
-                try:
-                    chunk = os.read(fd, 65536)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                total = self.tail.add(chunk)
-            if total > self.flood_limit and not self.flooded:
-                self.flooded = True
-                _killpg(self.proc.pid)
-
-    def settle(self, timeout: float = 0.5) -> None:
-        """Wait until output already written by the worker is in the tail (prints are
-        flushed before each reply, but the drain threads may not have read them yet)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.out_lock:
-                pending = sum(_unread(s) for s in (self.proc.stdout, self.proc.stderr))
-            if not pending or not any(t.is_alive() for t in self.drains):
-                return
-            time.sleep(0.001)
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def send(self, pieces: list, deadline: float) -> None:
-        """Write a frame without ever blocking past ``deadline`` (a stuck worker stops reading)."""
-        for piece in pieces:
-            view = memoryview(piece).cast("B")
-            while view:
-                try:
-                    view = view[os.write(self.req_w, view):]
-                except BlockingIOError:
-                    self._wait(self.req_w, select.POLLOUT, deadline)
-                except (BrokenPipeError, ConnectionResetError):
-                    raise _Gone() from None
-
-    def receive(self, deadline: float) -> tuple[dict, list]:
-        """The next complete frame from the worker."""
-        while True:
-            frame = self._take_frame()
-            if frame is not None:
-                return frame
-            if not self._read_some():
-                self._wait(self.rep_r, select.POLLIN, deadline)
-
-    def _read_some(self) -> bool:
-        """Append what is available; False when nothing was. Raises _Gone at EOF/exit."""
-        try:
-            chunk = os.read(self.rep_r, 1 << 20)
-        except BlockingIOError:
-            if not self.alive():
-                raise _Gone() from None  # a grandchild may hold the pipe open after exit
-            return False
-        if not chunk:
-            raise _Gone()
-        self.buffer += chunk
-        return True
-
-    def _take_frame(self) -> tuple[dict, list] | None:
-        size = protocol.HEADER.size
-        if len(self.buffer) < size:
-            return None
-        json_len, blob_len = protocol.parse_header(bytes(self.buffer[:size]))
-        end = size + json_len + blob_len
-        if self.frame_limit is not None and end > self.frame_limit:
-            raise _OverBudget(end)  # refused on its header, before the body is buffered
-        if len(self.buffer) < end:
-            return None
-        with memoryview(self.buffer) as view:
-            body = bytes(view[size:end])  # one copy; deleting the head of a bytearray is cheap
-        del self.buffer[:end]
-        self.last_frame_bytes = end
-        return protocol.unpack(body, json_len)
-
-    def _wait(self, fd: int, events: int, deadline: float) -> None:
-        """Block until ``fd`` is ready or the worker exits; raise _Timeout at the deadline."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _Timeout()
-        poller = select.poll()
-        poller.register(fd, events)
-        if self.pidfd is not None:
-            poller.register(self.pidfd, select.POLLIN)
-        # Without a pidfd, wake up regularly to notice a worker whose pipe a child holds.
-        step = remaining if self.pidfd is not None else min(remaining, 0.05)
-        poller.poll(max(1, int(step * 1000)))
-
-    def kill(self) -> None:
-        """Kill the worker and everything it started; close our ends; reap the drains."""
-        kill_worker(self.proc, self.scratch)
-        for thread in self.drains:
-            thread.join(timeout=2)
-        for fd in (self.req_w, self.rep_r, self.pidfd):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None and not any(t.is_alive() for t in self.drains):
-                stream.close()
-        self.req_w = self.rep_r = -1
-        self.pidfd = None
-
-    def death_signal(self) -> int | None:
-        """The signal that ended the worker's interpreter, if one did (bwrap reports its
-        child's death by signal N as exit status 128 + N)."""
-        try:
-            code = self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            return None
-        if code < 0:
-            return -code
-        if self.scratch.level == "bwrap" and 128 < code < 128 + 65:
-            return code - 128
-        return None
-
-    def exit_description(self) -> str:
-        """'exit status 3', 'killed by SIGSEGV', ... for messages."""
-        try:
-            code = self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            return "it stopped answering"
-        if code < 0:
-            return f"killed by {_signal_name(-code)}"
-        if self.scratch.level == "bwrap" and code > 128:
-            return f"exit status {code}, i.e. killed by {_signal_name(code - 128)}"
-        return f"exit status {code}"
-
-
-def _spawn(launch: Launch, fds: tuple[int, int]) -> subprocess.Popen:
-    """Start the worker: stdin closed, output piped, its own session, only ``fds`` inherited.
-
-    ``user``/``group`` are applied by subprocess in C between fork and exec (no Python
-    preexec_fn, which is unsafe with the drain threads running).
-    """
-    return subprocess.Popen(
-        launch.argv, env=launch.env, cwd=launch.cwd, user=launch.user, group=launch.group,
-        extra_groups=[] if launch.user is not None else None, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=fds,
-        start_new_session=True, close_fds=True)
-
-
-def _grow_pipe(fd: int) -> None:
-    """Ask for a 1 MiB pipe buffer: fewer wake-ups per array (best effort, Linux only)."""
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-    except (AttributeError, OSError):
-        pass
-
-
-def _unread(stream: Any) -> int:
-    """Bytes waiting in a pipe (FIONREAD); 0 once it is closed."""
-    try:
-        raw = fcntl.ioctl(stream.fileno(), termios.FIONREAD, b"\0\0\0\0")
-    except (OSError, ValueError):
-        return 0
-    return int.from_bytes(raw, sys.byteorder)
-
-
-def _pidfd(pid: int) -> int | None:
-    try:
-        return os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        return None
-
-
-def _killpg(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
 
 
 class _Resources:
@@ -476,7 +210,7 @@ class StudentSession:
             if profile is not None:
                 self._server_args, nproc = profile.server_args(), profile.nproc
                 scratch.env = dict(profile.env)
-            _add_files(scratch, extra_files or {})
+            add_grader_files(scratch, extra_files or {})
         except BaseException:
             release_scratch(scratch)
             raise
@@ -526,7 +260,7 @@ class StudentSession:
         those paths yet. Raises RuntimeError after a request."""
         if self._next_id or self.closed:
             raise RuntimeError("grader files can only be added before the first request")
-        _add_files(self._res.scratch, files)
+        add_grader_files(self._res.scratch, files)
 
     def output_tail(self) -> str:
         """The last ``output_limit`` bytes the worker(s) printed, decoded leniently."""
@@ -754,10 +488,7 @@ class StudentSession:
                 self._drop_worker()
                 worker = self._new_worker()
                 self._res.worker = worker
-            ready, _ = worker.receive(deadline)
-            if ready.get("status") != "ready":
-                raise ProtocolError("the worker did not say it was ready")
-            worker.ready = True
+            worker.wait_ready(deadline)
         except (_Timeout, _Gone, ProtocolError, OSError) as exc:
             self._drop_worker()
             if wall_bound and isinstance(exc, _Timeout):
@@ -837,20 +568,6 @@ def _fact_text(item: dict, key: str) -> str:
     if type(value) is not str:
         raise ProtocolError(f"bad call facts ({key})")
     return _clip(value, 300)
-
-
-def _add_files(scratch: Scratch, files: Mapping[str, bytes]) -> None:
-    """Write grader data into the fresh copy (no student code has run: no links to fear)."""
-    for name, data in files.items():
-        relative = PurePosixPath(name)
-        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
-            raise ValueError(f"extra file names must be relative paths inside the copy: {name!r}")
-        target = scratch.cwd.joinpath(*relative.parts)
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        target.write_bytes(bytes(data))
-        os.chmod(target, 0o600)
-    if files and scratch.uid is not None:
-        chown_tree(scratch.cwd, scratch.uid, scratch.gid)
 
 
 def _next_phase(phase: str, event: Any) -> str:
