@@ -64,10 +64,17 @@ def attack(root: Path, level: str) -> dict:
 
 def leaks(found: dict) -> list[str]:
     """What was read that is private: anything in a checkout or in the grader's outputs
-    (reading /proc's command lines and the finder in site-packages is not the leak)."""
+    (reading /proc's command lines and the finder in site-packages is not the leak). The
+    Python installation the worker runs is not private either, wherever it lies: a venv
+    made inside the checkout (``.venv/``) must stay readable for the worker to start."""
     private_roots = [*found["checkouts"], found["out"], *found["paths_in_cmdlines"]]
+    python_roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix)}
+
+    def under(path: str, roots: object) -> bool:
+        return any(path.startswith(str(root).rstrip("/") + "/") for root in roots)
+
     return [path for path in found["read"]
-            if any(path.startswith(root.rstrip("/") + "/") for root in private_roots)]
+            if under(path, private_roots) and not under(os.path.realpath(path), python_roots)]
 
 
 def test_user_level_worker_reads_nothing_private(shared_tmp):
