@@ -164,6 +164,46 @@ def test_the_entry_point_never_grades_at_level_none(tmp_path, monkeypatch):
     assert not marker.exists()
 
 
+# What a refusal says, word for word: English as it always was, Korean when the zip was
+# built with lang ko (the DLTIPS_LANG override stands in for the zip's settings.json).
+REFUSALS = {
+    "en": ("The grader could not make its own files private ({paths}), so it did not run "
+           "your code. Please tell your instructor.",
+           "The grader could not isolate your code in this container, so it did not run it. "
+           "Please tell your instructor."),
+    "ko": ("채점기가 자기 파일을 비공개로 만들지 못해 ({paths}) 여러분의 코드를 실행하지 "
+           "않았습니다. 담당 교수자에게 알려 주세요.",
+           "채점기가 이 container 안에서 여러분의 코드를 격리하지 못해 실행하지 않았습니다. "
+           "담당 교수자에게 알려 주세요."),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(REFUSALS))
+def test_the_entry_point_refuses_in_the_zips_language(tmp_path, monkeypatch, lang):
+    from autograder.grading.policy import ENV_LANG
+    from autograder.sandbox import levels
+
+    monkeypatch.setenv(ENV_LANG, lang)
+    sub = tmp_path / "submission"
+    sub.mkdir()
+    (sub / "losses.py").write_text("def sigmoid(z):\n    return 0.5\n")
+    source = tmp_path / "source"
+    source.mkdir()
+    not_private, not_isolated = REFUSALS[lang]
+    # The grader's copy cannot be made private: refused before anything else.
+    monkeypatch.setattr(gradescope, "protect_private_dirs", lambda private: set())
+    assert gradescope.run(sub, tmp_path / "r1.json", (source,)) == 0
+    data = json.loads((tmp_path / "r1.json").read_text(encoding="utf-8"))
+    assert (data["score"], data["tests"]) == (0, [])
+    assert data["output"] == not_private.format(paths=source)
+    # No sandbox level at which student code is safe: refused too.
+    none = levels.Isolation("none", levels.NONE_NOTE.format(why="no bwrap, no root"))
+    monkeypatch.setattr(gradescope, "resolve_isolation", lambda requested: none)
+    assert gradescope.run(sub, tmp_path / "r2.json") == 0
+    data = json.loads((tmp_path / "r2.json").read_text(encoding="utf-8"))
+    assert data["output"] == not_isolated and data["score"] == 0
+
+
 def test_setup_pins_the_versions_the_keras_cache_was_computed_with():
     from autograder.course.references.generate import recorded_versions
 

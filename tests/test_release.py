@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,14 @@ from autograder.course import solution_source
 from autograder.course.contract import CONTRACT, MODULES, REPO_ROOT
 from autograder.course.suites.hidden import MODULE_POINTS
 from autograder.delivery import release, student_notebooks
+from autograder.grading import messages
+
+
+def _titles(path: Path) -> dict[str, str]:
+    """A suite's titles file as ``{"test_<module>.py::test_<name>": title}``."""
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {f"{file}::{name}": title for file, tests in table.items()
+            for name, title in tests.items()}
 
 
 def _solution_regions(module: str) -> list[str]:
@@ -125,6 +135,15 @@ def test_student_release_holds_nothing_private(tmp_path):
         "tests/"))]
     assert private == []
     assert "solutions" not in (out / "pyproject.toml").read_text()
+    # The visible checks' Korean titles ship; the hidden tests' stay home, word for word.
+    assert "autograder/course/suites/public/titles.ko.toml" in files
+    public_titles = set(_titles(messages.title_file("public", "ko")).values())
+    hidden_titles = set(_titles(messages.title_file("hidden", "ko")).values()) - public_titles
+    assert len(hidden_titles) > 40
+    shipped = "\n".join(p.read_text(errors="replace") for p in out.rglob("*")
+                         if p.is_file() and p.suffix in (".py", ".toml", ".md", ".json",
+                                                         ".ipynb", ".ini"))
+    assert [title for title in hidden_titles if title in shipped] == []
     # No file of the release carries a line from inside a solution region.
     region_lines, hints = set(), []
     for module in MODULES:
@@ -159,6 +178,16 @@ def test_student_release_checks_work_without_the_instructor_files(tmp_path):
     assert "NotImplementedError" in done.stdout
     # The points that count (the hidden suite's), though the release has no hidden suite.
     assert f"dltips check: 0 / {MODULE_POINTS['dropout']:g} points" in done.stdout
+    # The visible checks find their Korean titles in the release; the hidden suite's absent
+    # titles fall back to English.
+    titled = subprocess.run([sys.executable, "-c", (
+        "from autograder.grading.messages import title_for\n"
+        "for suite in ('public', 'hidden'):\n"
+        "    print(title_for({'suite': suite, 'doc': 'English.',\n"
+        "                     'nodeid': 'test_dropout.py::test_dropout_backward'}, 'ko'))")],
+        cwd=out, env=env, capture_output=True, text=True, timeout=300)
+    korean = _titles(messages.title_file("public", "ko"))["test_dropout.py::test_dropout_backward"]
+    assert titled.stdout.splitlines() == [korean, "English."], titled.stderr
     demo = subprocess.run([sys.executable, "-m", "autograder.cli", "demo"], cwd=out, env=env,
                           capture_output=True, text=True, timeout=300)
     assert demo.returncode == 2 and "student release" in demo.stderr

@@ -134,15 +134,13 @@ def _grade(submission: Path, private: tuple[Path, ...]) -> dict:
     unprotected = [str(path) for path in private if Path(path) not in hidden
                    and os.path.lexists(path)]
     if unprotected:
-        return _failure(f"The grader could not make its own files private "
-                        f"({', '.join(unprotected)}), so it did not run your code.")
+        return _failure("output.not_private", paths=", ".join(unprotected))
     # One submission per container, and the container is the outer wall: the strongest
     # level the image allows, never 'none' (student code would run as root).
     isolation = resolve_isolation("auto")
     if isolation.level not in SAFE_LEVELS:
         print(f"Isolation: {isolation.level}: {isolation.note}", flush=True)
-        return _failure("The grader could not isolate your code in this container, so it "
-                        "did not run it.")
+        return _failure("output.not_isolated")
     # What students read: the settings the zip was built with.
     settings = installed_settings()
     result = grade_submission(submission, GradeOptions(
@@ -160,11 +158,14 @@ def _grade(submission: Path, private: tuple[Path, ...]) -> dict:
 SAFE_LEVELS = ("bwrap", "user")
 
 
-def _failure(reason: str) -> dict:
-    return {"score": 0, "output": f"{reason} Please tell your instructor.", "tests": []}
+def _failure(key: str, **fields: object) -> dict:
+    """A results.json that grades nothing and says why (catalogue message ``key``), in
+    the language the zip was built with."""
+    return {"score": 0, "output": say(key, _lang(), **fields), "tests": []}
 
 
 def _lang() -> str:
+    """The language students read (the zip's settings; English if they are unreadable)."""
     try:
         return installed_settings().lang
     except ValueError:

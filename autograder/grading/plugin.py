@@ -288,12 +288,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def _describe(item: pytest.Item) -> dict[str, Any]:
-    """What a record says about a test before it runs: its id, title, module, points."""
+    """What a record says about a test before it runs: its id, title, module, points, and
+    the suite it belongs to (its folder: ``hidden`` or ``public``), which the report needs
+    to find the title's translation (``messages.test_title``)."""
     module_marker = item.get_closest_marker("module")
     points_marker = item.get_closest_marker("points")
     functions_marker = item.get_closest_marker("functions")
     return {
         "nodeid": item.nodeid,
+        "suite": item.path.parent.name,
         "name": item.name,
         "doc": _doc_summary(item),
         "module": str(module_marker.args[0]) if module_marker else "",

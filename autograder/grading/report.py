@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograder.course.contract import CONTRACT, MODULES
-from autograder.grading.messages import DEFAULT_LANG, catalogue, mistake_hint, say
+from autograder.grading.messages import (
+    DEFAULT_LANG,
+    catalogue,
+    mistake_hint,
+    say,
+    title_for,
+)
 from autograder.grading.policy import DEFAULT_DISCLOSURE, discloses
 
 if TYPE_CHECKING:
@@ -175,7 +181,7 @@ def _gradescope_test(number: int, record: dict, visibility: str, disclose: str,
                      lang: str) -> dict:
     module = record["module"]
     functions = [f"{module}.{name}" for name in record["functions"]]
-    title = record["doc"] or record["name"].removeprefix("test_").replace("_", " ")
+    title = title_for(record, lang)
     passed = record["passed"]
     listed = discloses(disclose, "names")
     return {
