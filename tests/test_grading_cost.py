@@ -79,39 +79,6 @@ def test_sweeping_a_uid_kills_what_it_left_without_executing_a_program(monkeypat
         claim.unlink()
 
 
-def test_only_a_handed_in_module_gets_its_profile_worker_started_early(tmp_path):
-    """The runner boots a heavier profile's worker before pytest only for a module the
-    submission hands in as a file; a missing one (or a directory of that name) waits for
-    the first test, which then needs no worker at all."""
-    from autograder.grading.limits import handed_in_profiles
-
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    (sub / "losses.py").write_text("")
-    assert handed_in_profiles(sub, ()) == {}
-    (sub / "mnist_classifier.py").mkdir()
-    assert handed_in_profiles(sub, ()) == {}
-    (sub / "mnist_classifier.py").rmdir()
-    (sub / "mnist_classifier.py").write_text("")
-    assert handed_in_profiles(sub, ()) == {"keras": profiles.KERAS}
-    assert handed_in_profiles(sub, ("losses",)) == {}  # not graded in this run
-
-
-def test_grader_files_join_a_started_worker_only_before_its_first_request(tmp_path):
-    """Files added after the spawn are there for the student's first call; once a request
-    was made (student code may have run and planted a link), adding is refused."""
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    (sub / "reader.py").write_text("def read(p):\n    return list(open(p, 'rb').read())\n")
-    with StudentSession(sub, isolation="none") as session:
-        session.prestart()
-        session.add_files({"grader_data/a.bin": b"\x00\x01"})
-        assert session.call("reader", "read", "grader_data/a.bin") == [0, 1]
-        with pytest.raises(RuntimeError, match="before the first request"):
-            session.add_files({"grader_data/b.bin": b"x"})
-        assert not (session._res.scratch.cwd / "grader_data" / "b.bin").exists()
-
-
 def test_the_heavier_profiles_tests_run_last_in_their_original_order():
     """Their worker boots while the numpy suites run (the report orders by the contract)."""
     from autograder.grading import plugin
@@ -163,3 +130,37 @@ def test_a_grading_run_without_the_keras_module_starts_no_keras_worker(tmp_path,
     assert mnist and {r["kind"] for r in mnist} == {"missing_module"}
     assert any(r["module"] == "losses" and r["passed"] for r in records)
     assert started == ["numpy"]
+
+
+def test_a_handed_in_keras_module_gets_its_worker_before_any_student_code_runs(tmp_path,
+                                                                             monkeypatch):
+    """With mnist_classifier.py handed in, its worker is spawned when collection ends,
+    before the first test calls any student code (so it boots while the numpy suites
+    run), and the suite's grader files are in its copy before it starts."""
+    from autograder.course.contract import REPO_ROOT
+    from autograder.grading import plugin, runner
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    for module in ("losses", "mnist_classifier"):  # the untouched stubs
+        (sub / f"{module}.py").write_text((REPO_ROOT / "assignments" / f"{module}.py")
+                                          .read_text("utf-8"))
+    started = []
+    new_worker = StudentSession._new_worker
+
+    def record(self):
+        calls_so_far = plugin.PRESTARTED._next_id if plugin.PRESTARTED else None
+        files = sorted(p.name for p in self._res.scratch.cwd.rglob("*.npz"))
+        started.append((self.profile.name if self.profile else "numpy", calls_so_far, files))
+        return new_worker(self)
+
+    monkeypatch.setattr(StudentSession, "_new_worker", record)
+    monkeypatch.setattr(runner, "limit_own_memory", lambda megabytes: None)
+    for name in ("MPLBACKEND", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+                 "TF_CPP_MIN_LOG_LEVEL", "PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+    assert runner.main(["--suite", "hidden", "--submission", str(sub), "--results",
+                        str(tmp_path / "results.json"), "--module", "losses",
+                        "--module", "mnist_classifier", "--isolation", "none"]) == 0
+    assert started[0][0] == "numpy"
+    assert started[1] == ("keras", 0, ["mnist_small.npz", "not_mnist.npz"])

@@ -80,9 +80,9 @@ def start_profile_session(submission: str | Path, profile: WorkerProfile, *,
     where the profile sets none), its worker spawned now to boot in the background
     (``prestart``; else at the first request that needs one: none for a missing module).
 
-    ``files``: grader data for the copy; when not known yet, the caller adds them with
-    ``StudentSession.add_files`` before the first request. Raises RuntimeError when the
-    profile's packages are not installed (the grader's fault, never the student's).
+    ``files``: grader data written into the copy before its worker starts. Raises
+    RuntimeError when the profile's packages are not installed (the grader's fault,
+    never the student's).
     """
     missing = missing_distributions(profile)
     if missing:
@@ -97,11 +97,3 @@ def start_profile_session(submission: str | Path, profile: WorkerProfile, *,
         session.prestart()
     return session
 
-
-def handed_in_profiles(submission: Path,
-                       modules: tuple[str, ...] | list[str]) -> dict[str, WorkerProfile]:
-    """Non-default profiles (by name) of the graded modules that the submission hands in
-    as a plain file: the workers worth starting before the first test asks for them."""
-    graded = modules or MODULES
-    return {profile_for(m).name: profile_for(m) for m in graded
-            if profile_for(m) is not DEFAULT and (submission / f"{m}.py").is_file()}

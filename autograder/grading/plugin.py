@@ -66,7 +66,6 @@ def pytest_configure(config: pytest.Config) -> None:
 _RECORDS = pytest.StashKey[list]()
 _SESSION = pytest.StashKey[StudentSession]()
 _PROFILE_SESSIONS = pytest.StashKey[dict]()
-_FILES_ADDED = pytest.StashKey[set]()  # profiles whose sessions hold their suite's files
 
 
 # ---------------------------------------------------------------------------------------
@@ -77,9 +76,6 @@ _FILES_ADDED = pytest.StashKey[set]()  # profiles whose sessions hold their suit
 # Set by ``autograder.grading.runner`` before pytest is even imported, so that the worker boots
 # while pytest loads and collects; None when the suite is run by plain pytest.
 PRESTARTED: StudentSession | None = None
-# The same for the non-default profiles' workers whose modules the submission hands in
-# (profile name -> session), without their suite's files yet (added at first use).
-PRESTARTED_PROFILES: dict[str, StudentSession] = {}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -98,8 +94,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _log_progress(config, {"isolation": started.isolation_level,
                            "isolation_note": started.isolation_note,
                            "isolation_program": started.isolation_program})
-    config.stash[_PROFILE_SESSIONS] = dict(PRESTARTED_PROFILES)
-    config.stash[_FILES_ADDED] = set()
+    config.stash[_PROFILE_SESSIONS] = {}
 
 
 @pytest.fixture(scope="session")
@@ -140,32 +135,46 @@ def _module_profile(item: pytest.Item) -> WorkerProfile:
     return profile_for(module) if module else DEFAULT
 
 
-def _warm_up_profile_suites(session: pytest.Session) -> None:
-    """While a heavier profile's worker boots (the runner started it before pytest), let
-    its suite load the trusted side's own data: a suite module's ``warm_up()``, called
-    once, only when the submission hands in that module (a missing one costs nothing)."""
+def _prestart_profile_workers(session: pytest.Session) -> None:
+    """Start the worker of each heavier profile now, before any test (so before any
+    student code runs in this run), so that its boot (TensorFlow's import, seconds)
+    overlaps the numpy suites, whose tests run first.
+
+    Only for a module the submission hands in as a file (a missing one starts no worker)
+    and whose suite names its grader files in a module-level ``worker_files()``: they are
+    written into the worker's copy before the worker exists, as always; nothing is ever
+    written into a copy whose worker runs (at the user level, another process of the
+    student's uid could learn that copy's path from /proc and plant links in it). The
+    suite's ``warm_up()``, if any, then loads the trusted side's data meanwhile.
+    """
     config = session.config
     if config.stash.get(_SESSION, None) is None:
         return
     submission = Path(config.getoption("--dltips-submission"))
-    warmed: set[str] = set()
+    started: set[str] = set()
     for item in session.items:
-        module = _module_name(item)
-        if (_module_profile(item) is DEFAULT or module in warmed
+        module, profile = _module_name(item), _module_profile(item)
+        suite = getattr(item, "module", None)
+        worker_files = getattr(suite, "worker_files", None)
+        if (profile is DEFAULT or module in started or worker_files is None
                 or not (submission / f"{module}.py").is_file()):
             continue
-        warmed.add(module)
-        warm_up = getattr(getattr(item, "module", None), "warm_up", None)
+        started.add(module)
+        try:
+            _profile_session(config, profile, worker_files()).prestart()
+        except Exception:  # noqa: BLE001 - the first test that needs it reports it
+            continue
+        warm_up = getattr(suite, "warm_up", None)
         if warm_up is not None:
             warm_up()
 
 
 def _profile_session(config: pytest.Config, profile: WorkerProfile,
                      files: Mapping[str, bytes]) -> StudentSession:
-    """The session of a non-default profile: the one the runner started before pytest
-    (the suite's data files added now, before its first request), or one made on first
-    use with the profile's limits and those files, whose worker starts only when a
-    request needs it (never for a missing module)."""
+    """The session of a non-default profile, made once with the profile's limits and the
+    suite's grader files (written into its copy before any worker of it starts); its
+    worker starts when a request needs it (never for a missing module), unless
+    ``_prestart_profile_workers`` started it already."""
     sessions = config.stash[_PROFILE_SESSIONS]
     if profile.name not in sessions:
         sessions[profile.name] = start_profile_session(
@@ -174,15 +183,10 @@ def _profile_session(config: pytest.Config, profile: WorkerProfile,
             call_timeout=config.getoption("--dltips-call-timeout"),
             wall_cap=config.getoption("--dltips-wall-cap"),
             memory_mb=config.getoption("--dltips-memory-mb"), files=dict(files),
-            prestart=False,  # a module the runner did not start it for may be missing
+            prestart=False,
             # the engine's lease: its sweep also ends this worker if the runner dies
             lease=getattr(config.stash[_SESSION], "lease", None))
-        config.stash[_FILES_ADDED].add(profile.name)
-    session = sessions[profile.name]
-    if profile.name not in config.stash[_FILES_ADDED]:
-        session.add_files(files)
-        config.stash[_FILES_ADDED].add(profile.name)
-    return session
+    return sessions[profile.name]
 
 
 def _module_of(request: pytest.FixtureRequest) -> str:
@@ -209,11 +213,12 @@ def student(request: pytest.FixtureRequest, _student_session: StudentSession) ->
 
 @pytest.fixture(scope="session")
 def session_files() -> dict[str, bytes]:
-    """Relative path -> bytes written into the copy of a profile's worker before its
-    first request (no student code has run by then).
+    """Relative path -> bytes written into the copy of a profile's worker before it starts.
 
     None by default; a suite overrides this fixture to give its functions files to read
-    (and keeps the trusted copy to compare against).
+    (and keeps the trusted copy to compare against). A suite that also defines a
+    module-level ``worker_files()`` returning the same mapping (cached: one value per run)
+    lets its worker start before the first test (``_prestart_profile_workers``).
     """
     return {}
 
@@ -274,7 +279,7 @@ def _log_progress(config: pytest.Config, entry: dict) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     _log_progress(session.config, {"planned": [_describe(item) for item in session.items]})
-    _warm_up_profile_suites(session)
+    _prestart_profile_workers(session)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -24,9 +24,7 @@ from autograder.grading.limits import (
     CALL_TIMEOUT,
     MEMORY_MB,
     WALL_CAP,
-    handed_in_profiles,
     runner_memory_mb,
-    start_profile_session,
     start_session,
 )
 from autograder.sandbox.lease import Lease
@@ -128,28 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     # have no business in a grading run.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 
-    # Boot the workers first: the numpy worker starts while pytest is imported and
-    # collects; a heavier profile's worker (TensorFlow's import, seconds) while the numpy
-    # suites run, since its module's tests come last (the plugin orders them).
-    submission = args.submission.resolve()
+    # Boot the worker first: its interpreter starts while pytest is imported and collects
+    # (a heavier profile's worker starts when collection ends: the plugin's
+    # _prestart_profile_workers).
     prestarted = start_session(
-        submission, isolation=args.isolation, call_timeout=args.call_timeout,
+        args.submission.resolve(), isolation=args.isolation, call_timeout=args.call_timeout,
         wall_cap=args.wall_cap, memory_mb=args.memory_mb, lease=lease)
-    profile_sessions = {}
-    for name, profile in handed_in_profiles(submission, args.modules or ()).items():
-        try:
-            profile_sessions[name] = start_profile_session(
-                submission, profile, isolation=args.isolation,
-                call_timeout=args.call_timeout, wall_cap=args.wall_cap,
-                memory_mb=args.memory_mb, lease=lease)
-        except Exception:  # noqa: BLE001 - started on first use instead, which reports it
-            continue
     import pytest
 
     from autograder.grading import plugin
 
     plugin.PRESTARTED = prestarted
-    plugin.PRESTARTED_PROFILES = profile_sessions
 
     code = pytest.main(pytest_args(
         args.suite, args.submission.resolve(), args.results.resolve(), modules=args.modules,

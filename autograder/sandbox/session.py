@@ -253,15 +253,6 @@ class StudentSession:
             return error
         return None
 
-    def add_files(self, files: Mapping[str, bytes]) -> None:
-        """Write grader data into the copy after the worker was spawned, as ``extra_files``
-        would have before: allowed only while no request has been made (the worker runs
-        no student code before the first one), so nothing of the student's can stand at
-        those paths yet. Raises RuntimeError after a request."""
-        if self._next_id or self.closed:
-            raise RuntimeError("grader files can only be added before the first request")
-        add_grader_files(self._res.scratch, files)
-
     def output_tail(self) -> str:
         """The last ``output_limit`` bytes the worker(s) printed, decoded leniently."""
         if self._res.worker is not None:

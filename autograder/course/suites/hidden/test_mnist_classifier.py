@@ -44,10 +44,12 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="session")
-def session_files() -> dict[str, bytes]:
+@functools.cache
+def worker_files() -> dict[str, bytes]:
     """A small Keras-format mnist.npz with fresh random digits each grading run, and an
-    npz that lacks y_test: written into the worker's copy before its first request."""
+    npz that lacks y_test: written into the worker's copy before the worker starts (one
+    value per run: the plugin starts the worker with it, the fixture below gives it to the
+    tests)."""
     rng = np.random.default_rng()
     arrays = {"x_train": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
               "y_train": rng.integers(0, 10, 12, dtype=np.uint8),
@@ -55,6 +57,11 @@ def session_files() -> dict[str, bytes]:
               "y_test": rng.integers(0, 10, 5, dtype=np.uint8)}
     broken = {k: v for k, v in arrays.items() if k != "y_test"}
     return {MNIST_FILE: _npz_bytes(arrays), BROKEN_FILE: _npz_bytes(broken)}
+
+
+@pytest.fixture(scope="session")
+def session_files() -> dict[str, bytes]:
+    return worker_files()
 
 
 def warm_up() -> None:
