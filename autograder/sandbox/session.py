@@ -7,9 +7,10 @@ call that hangs, crashes the worker, exhausts memory or floods output fails with
 ``StudentError`` and the worker is killed (with everything it started) and restarted lazily
 for the next call, so one broken function costs only its own tests.
 
-This module is the policy (the API, errors and outcomes, requests and their deadlines, the
-retry, the wall-time and reply budgets); the worker process itself (spawning, pipes, frames,
-output) is ``autograder.sandbox.worker_process``, which knows nothing of this module.
+This module is the policy (the API, errors, requests and their deadlines, the retry, the
+wall-time and reply budgets); the worker process itself (spawning, pipes, frames, output)
+is ``autograder.sandbox.worker_process`` and a returned call's value and facts
+``autograder.sandbox.outcome``, neither of which knows this module.
 
     with StudentSession("submissions/alice") as s:
         s.call("losses", "softmax", np.zeros((2, 3)))
@@ -23,13 +24,13 @@ import signal
 import time
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograder.sandbox.launch import Limits
 from autograder.sandbox.lease import Lease
 from autograder.sandbox.levels import resolve_isolation
+from autograder.sandbox.outcome import CallOutcome, ModifiedInput, RaisedWarning, decode_outcome
 from autograder.sandbox.paths import protect_private_dirs
 from autograder.sandbox.scratch import Scratch, add_grader_files, make_scratch, release_scratch
 from autograder.sandbox.worker import protocol
@@ -82,39 +83,6 @@ class StudentError(Exception):
 
     def __repr__(self) -> str:
         return f"StudentError({self.kind!r}, {self.message!r})"
-
-
-@dataclass(frozen=True)
-class ModifiedInput:
-    """The worker saw a call change one of its arguments in place.
-
-    ``argument`` is the argument as the grader sent it (its position, or its keyword);
-    ``name`` is what the student's function calls that parameter (for messages only);
-    ``path`` is where inside it the first change is (``"[1]"``, ``"['m']"``; ``""`` when
-    the argument itself, e.g. an array, changed).
-    """
-
-    argument: int | str
-    name: str
-    path: str
-
-
-@dataclass(frozen=True)
-class RaisedWarning:
-    """A warning a call raised (category name, message, ``"losses.py line 12"`` or "")."""
-
-    category: str
-    message: str
-    where: str
-
-
-@dataclass(frozen=True)
-class CallOutcome:
-    """A call that returned: its value, and the facts the worker observed around it."""
-
-    value: Any
-    modified: tuple[ModifiedInput, ...] = ()
-    warnings: tuple[RaisedWarning, ...] = ()
 
 
 class SandboxError(RuntimeError):
@@ -391,7 +359,7 @@ class StudentSession:
                 self._drop_worker()
                 raise StudentError("bad_return", f"{label} returned data that could not be "
                                    f"decoded ({exc})") from None
-            return _outcome(value, envelope.get("facts"))
+            return decode_outcome(value, envelope.get("facts"))
         if envelope.get("status") != "error":
             raise ProtocolError("unexpected reply status")
         kind, message = envelope.get("kind"), envelope.get("message")
@@ -522,43 +490,6 @@ class StudentSession:
     def _check_wall(self, label: str) -> None:
         if self._wall_left() <= 0:
             raise self._wall_error(label)
-
-
-def _outcome(value: Any, facts: Any) -> CallOutcome:
-    """The reply's value with its facts, validated as plain data (ProtocolError if not)."""
-    if facts is None:
-        return CallOutcome(value)
-    if type(facts) is not dict:
-        raise ProtocolError("bad call facts")
-    modified = tuple(ModifiedInput(_fact_key(item.get("argument")), _fact_text(item, "name"),
-                                   _fact_text(item, "path"))
-                     for item in _fact_items(facts, "modified"))
-    raised = tuple(RaisedWarning(*(_fact_text(item, key)
-                                   for key in ("category", "message", "where")))
-                   for item in _fact_items(facts, "warnings"))
-    return CallOutcome(value, modified, raised)
-
-
-def _fact_items(facts: dict, key: str) -> list[dict]:
-    items = facts.get(key, [])
-    if type(items) is not list or len(items) > 64 or any(type(i) is not dict for i in items):
-        raise ProtocolError(f"bad call facts ({key})")
-    return items
-
-
-def _fact_key(value: Any) -> int | str:
-    if type(value) is int:
-        return value
-    if type(value) is str:
-        return value[:100]
-    raise ProtocolError("bad call facts (argument)")
-
-
-def _fact_text(item: dict, key: str) -> str:
-    value = item.get(key)
-    if type(value) is not str:
-        raise ProtocolError(f"bad call facts ({key})")
-    return _clip(value, 300)
 
 
 def _next_phase(phase: str, event: Any) -> str:
