@@ -96,55 +96,19 @@ def test_the_heavier_profiles_tests_run_last_in_their_original_order():
     assert [item.name for item in items] == ["a", "c", "e", "b", "d"]
 
 
-def test_a_grading_run_without_the_keras_module_starts_no_keras_worker(tmp_path, monkeypatch):
-    """The whole runner (pytest, the plugin, the suites) on a submission without
-    mnist_classifier.py: its tests fail as missing and only the numpy worker ever starts."""
+def run_hidden_losses_and_mnist(tmp_path, monkeypatch, sources: dict[str, str]) -> tuple:
+    """The whole runner (pytest, the plugin, the suites) in this process on a submission of
+    ``sources`` (module -> text), grading losses and mnist_classifier at isolation none.
+    Returns (the records, one (profile, student calls made so far, grader .npz files in
+    the copy) per worker spawned)."""
     import json
 
-    from autograder.course.contract import REPO_ROOT
-    from autograder.course.samples.catalog import student_source
-    from autograder.grading import runner
-
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    (sub / "losses.py").write_text(
-        student_source((REPO_ROOT / "solutions" / "losses.py").read_text("utf-8")))
-    started = []
-    new_worker = StudentSession._new_worker
-
-    def record(self):
-        started.append(self.profile.name if self.profile else "numpy")
-        return new_worker(self)
-
-    monkeypatch.setattr(StudentSession, "_new_worker", record)
-    monkeypatch.setattr(runner, "limit_own_memory", lambda megabytes: None)
-    for name in ("MPLBACKEND", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
-                 "TF_CPP_MIN_LOG_LEVEL", "PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        monkeypatch.setenv(name, os.environ.get(name, ""))
-    results = tmp_path / "results.json"
-    assert runner.main(["--suite", "hidden", "--submission", str(sub), "--results",
-                        str(results), "--module", "losses", "--module", "mnist_classifier",
-                        "--isolation", "none"]) == 0
-    records = json.loads(results.read_text())["tests"]
-    mnist = [r for r in records if r["module"] == "mnist_classifier"]
-    assert mnist and {r["kind"] for r in mnist} == {"missing_module"}
-    assert any(r["module"] == "losses" and r["passed"] for r in records)
-    assert started == ["numpy"]
-
-
-def test_a_handed_in_keras_module_gets_its_worker_before_any_student_code_runs(tmp_path,
-                                                                             monkeypatch):
-    """With mnist_classifier.py handed in, its worker is spawned when collection ends,
-    before the first test calls any student code (so it boots while the numpy suites
-    run), and the suite's grader files are in its copy before it starts."""
-    from autograder.course.contract import REPO_ROOT
     from autograder.grading import plugin, runner
 
     sub = tmp_path / "sub"
     sub.mkdir()
-    for module in ("losses", "mnist_classifier"):  # the untouched stubs
-        (sub / f"{module}.py").write_text((REPO_ROOT / "assignments" / f"{module}.py")
-                                          .read_text("utf-8"))
+    for module, text in sources.items():
+        (sub / f"{module}.py").write_text(text)
     started = []
     new_worker = StudentSession._new_worker
 
@@ -159,8 +123,36 @@ def test_a_handed_in_keras_module_gets_its_worker_before_any_student_code_runs(t
     for name in ("MPLBACKEND", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
                  "TF_CPP_MIN_LOG_LEVEL", "PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         monkeypatch.setenv(name, os.environ.get(name, ""))
+    results = tmp_path / "results.json"
     assert runner.main(["--suite", "hidden", "--submission", str(sub), "--results",
-                        str(tmp_path / "results.json"), "--module", "losses",
-                        "--module", "mnist_classifier", "--isolation", "none"]) == 0
+                        str(results), "--module", "losses", "--module", "mnist_classifier",
+                        "--isolation", "none"]) == 0
+    return json.loads(results.read_text())["tests"], started
+
+
+def test_a_grading_run_without_the_keras_module_starts_no_keras_worker(tmp_path, monkeypatch):
+    """Without mnist_classifier.py its tests fail as missing and only the numpy worker
+    ever starts."""
+    from autograder.course.contract import REPO_ROOT
+    from autograder.course.samples.catalog import student_source
+
+    losses = student_source((REPO_ROOT / "solutions" / "losses.py").read_text("utf-8"))
+    records, started = run_hidden_losses_and_mnist(tmp_path, monkeypatch, {"losses": losses})
+    mnist = [r for r in records if r["module"] == "mnist_classifier"]
+    assert mnist and {r["kind"] for r in mnist} == {"missing_module"}
+    assert any(r["module"] == "losses" and r["passed"] for r in records)
+    assert [profile for profile, _, _ in started] == ["numpy"]
+
+
+def test_a_handed_in_keras_module_gets_its_worker_before_any_student_code_runs(tmp_path,
+                                                                             monkeypatch):
+    """With mnist_classifier.py handed in, its worker is spawned when collection ends,
+    before the first test calls any student code (so it boots while the numpy suites
+    run), and the suite's grader files are in its copy before it starts."""
+    from autograder.course.contract import REPO_ROOT
+
+    stubs = {module: (REPO_ROOT / "assignments" / f"{module}.py").read_text("utf-8")
+             for module in ("losses", "mnist_classifier")}
+    _, started = run_hidden_losses_and_mnist(tmp_path, monkeypatch, stubs)
     assert started[0][0] == "numpy"
     assert started[1] == ("keras", 0, ["mnist_small.npz", "not_mnist.npz"])

@@ -70,15 +70,14 @@ def start_session(submission: str | Path, *, isolation: str = "auto",
     return student_session
 
 
-def start_profile_session(submission: str | Path, profile: WorkerProfile, *,
-                          isolation: str = "auto", call_timeout: float = CALL_TIMEOUT,
-                          wall_cap: float = WALL_CAP, memory_mb: int = MEMORY_MB,
-                          lease: Lease | None = None,
-                          files: dict[str, bytes] | None = None,
-                          prestart: bool = True) -> StudentSession:
+def profile_session(submission: str | Path, profile: WorkerProfile, *,
+                    isolation: str = "auto", call_timeout: float = CALL_TIMEOUT,
+                    wall_cap: float = WALL_CAP, memory_mb: int = MEMORY_MB,
+                    lease: Lease | None = None,
+                    files: dict[str, bytes] | None = None) -> StudentSession:
     """The session of a non-default profile with the profile's limits (the options' values
-    where the profile sets none), its worker spawned now to boot in the background
-    (``prestart``; else at the first request that needs one: none for a missing module).
+    where the profile sets none). No worker yet: ``prestart()`` spawns one, else the first
+    request that needs one does (none for a missing module).
 
     ``files``: grader data written into the copy before its worker starts. Raises
     RuntimeError when the profile's packages are not installed (the grader's fault,
@@ -93,7 +92,5 @@ def start_profile_session(submission: str | Path, profile: WorkerProfile, *,
         wall_cap=profile.wall_cap or wall_cap,
         memory_limit=(profile.memory_mb or memory_mb) * 2**20, profile=profile,
         extra_files=files, lease=lease)
-    if prestart:
-        session.prestart()
     return session
 

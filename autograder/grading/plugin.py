@@ -4,7 +4,8 @@ Loaded by ``autograder.grading.runner`` with ``-p autograder.grading.plugin``. I
 - registers the suite markers (``module``, ``points``, ``functions``);
 - provides the fixtures ``student`` (a proxy into the sandboxed worker of the module's
   profile), ``reference`` (the trusted solution module), ``keras_refs`` (the cached Keras
-  outputs) and ``session_files`` (grader data a suite puts into its worker's copy);
+  outputs); a suite's module-level ``worker_files()`` is the grader data put into its
+  worker's copy;
 - records one result per test (points, outcome, message, the kind of student failure) and
   writes them as JSON when the session ends.
 
@@ -29,7 +30,7 @@ from autograder.grading.limits import (
     MEMORY_MB,
     WALL_CAP,
     profile_for,
-    start_profile_session,
+    profile_session,
     start_session,
 )
 from autograder.grading.results import progress_path
@@ -140,9 +141,9 @@ def _prestart_profile_workers(session: pytest.Session) -> None:
     student code runs in this run), so that its boot (TensorFlow's import, seconds)
     overlaps the numpy suites, whose tests run first.
 
-    Only for a module the submission hands in as a file (a missing one starts no worker)
-    and whose suite names its grader files in a module-level ``worker_files()``: they are
-    written into the worker's copy before the worker exists, as always; nothing is ever
+    Only for a module the submission hands in as a file (a missing one starts no worker).
+    Its suite's grader files (``_worker_files``) are written into the worker's copy
+    before the worker exists, as always; nothing is ever
     written into a copy whose worker runs (at the user level, another process of the
     student's uid could learn that copy's path from /proc and plant links in it). The
     suite's ``warm_up()``, if any, then loads the trusted side's data meanwhile.
@@ -155,13 +156,12 @@ def _prestart_profile_workers(session: pytest.Session) -> None:
     for item in session.items:
         module, profile = _module_name(item), _module_profile(item)
         suite = getattr(item, "module", None)
-        worker_files = getattr(suite, "worker_files", None)
-        if (profile is DEFAULT or module in started or worker_files is None
+        if (profile is DEFAULT or module in started
                 or not (submission / f"{module}.py").is_file()):
             continue
         started.add(module)
         try:
-            _profile_session(config, profile, worker_files()).prestart()
+            _profile_session(config, profile, _worker_files(suite)).prestart()
         except Exception:  # noqa: BLE001 - the first test that needs it reports it
             continue
         warm_up = getattr(suite, "warm_up", None)
@@ -177,13 +177,12 @@ def _profile_session(config: pytest.Config, profile: WorkerProfile,
     ``_prestart_profile_workers`` started it already."""
     sessions = config.stash[_PROFILE_SESSIONS]
     if profile.name not in sessions:
-        sessions[profile.name] = start_profile_session(
+        sessions[profile.name] = profile_session(
             config.getoption("--dltips-submission"), profile,
             isolation=config.getoption("--dltips-isolation"),
             call_timeout=config.getoption("--dltips-call-timeout"),
             wall_cap=config.getoption("--dltips-wall-cap"),
             memory_mb=config.getoption("--dltips-memory-mb"), files=dict(files),
-            prestart=False,
             # the engine's lease: its sweep also ends this worker if the runner dies
             lease=getattr(config.stash[_SESSION], "lease", None))
     return sessions[profile.name]
@@ -207,20 +206,16 @@ def student(request: pytest.FixtureRequest, _student_session: StudentSession) ->
     profile = profile_for(module)
     if profile is DEFAULT:
         return ModuleProxy(_student_session, module)
-    files = request.getfixturevalue("session_files")
-    return ModuleProxy(_profile_session(request.config, profile, files), module)
+    return ModuleProxy(_profile_session(request.config, profile,
+                                        _worker_files(request.module)), module)
 
 
-@pytest.fixture(scope="session")
-def session_files() -> dict[str, bytes]:
-    """Relative path -> bytes written into the copy of a profile's worker before it starts.
-
-    None by default; a suite overrides this fixture to give its functions files to read
-    (and keeps the trusted copy to compare against). A suite that also defines a
-    module-level ``worker_files()`` returning the same mapping (cached: one value per run)
-    lets its worker start before the first test (``_prestart_profile_workers``).
-    """
-    return {}
+def _worker_files(suite: Any) -> dict[str, bytes]:
+    """The grader files a suite puts into its worker's copy before the worker starts:
+    relative path -> bytes, from the suite module's ``worker_files()`` (cached there, one
+    value per run, so its tests compare with the same bytes), else none."""
+    worker_files = getattr(suite, "worker_files", None)
+    return dict(worker_files()) if worker_files is not None else {}
 
 
 @pytest.fixture

@@ -123,20 +123,25 @@ def scikit_learn_answers() -> dict[str, np.ndarray]:
 
 
 @functools.cache
-def _answers() -> dict[str, np.ndarray]:
-    with np.load(CACHE, allow_pickle=False) as npz:
-        return {key: npz[key] for key in npz.files if key.startswith(("split/", "confusion/"))}
+def _cached(path: Path = CACHE) -> dict[str, np.ndarray]:
+    """Every array of the cache, read once per process (never unpickles); read-only, as
+    every grading of the process shares them."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    for array in arrays.values():
+        array.setflags(write=False)
+    return arrays
 
 
 def digits_split(test_size: float, seed: int) -> tuple[np.ndarray, ...]:
     """The cached ``live_digits_split(test_size, seed)`` (one of SPLITS)."""
-    answers = _answers()
+    answers = _cached()
     return tuple(answers[f"split/{test_size}/{seed}/{part}"].copy() for part in SPLIT_PARTS)
 
 
 def confusion_answers() -> list[np.ndarray]:
     """The cached scikit-learn confusion matrices of ``confusion_cases()``, in order."""
-    answers = _answers()
+    answers = _cached()
     return [answers[f"confusion/{i}"].copy() for i in range(len(confusion_cases()))]
 
 
@@ -170,8 +175,7 @@ def initial_weights(shapes: list[tuple[int, ...]], seed: int = WEIGHT_SEED) -> t
 def load(path: Path = CACHE) -> dict[str, Run]:
     """The cached runs and configs by name (never unpickles). The initial weights are
     drawn again from WEIGHT_SEED rather than stored."""
-    with np.load(path, allow_pickle=False) as npz:
-        data = {key: npz[key] for key in npz.files}
+    data = _cached(path)
     runs = {}
     for name in [*RUNS, *CONFIGS]:
         def arrays(field: str, name: str = name) -> tuple[np.ndarray, ...]:

@@ -48,8 +48,7 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 def worker_files() -> dict[str, bytes]:
     """A small Keras-format mnist.npz with fresh random digits each grading run, and an
     npz that lacks y_test: written into the worker's copy before the worker starts (one
-    value per run: the plugin starts the worker with it, the fixture below gives it to the
-    tests)."""
+    value per run: the plugin writes it, the tests compare with it)."""
     rng = np.random.default_rng()
     arrays = {"x_train": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
               "y_train": rng.integers(0, 10, 12, dtype=np.uint8),
@@ -57,11 +56,6 @@ def worker_files() -> dict[str, bytes]:
               "y_test": rng.integers(0, 10, 5, dtype=np.uint8)}
     broken = {k: v for k, v in arrays.items() if k != "y_test"}
     return {MNIST_FILE: _npz_bytes(arrays), BROKEN_FILE: _npz_bytes(broken)}
-
-
-@pytest.fixture(scope="session")
-def session_files() -> dict[str, bytes]:
-    return worker_files()
 
 
 def warm_up() -> None:
@@ -104,12 +98,12 @@ def test_load_digits_dataset(student):
 
 @pytest.mark.points(2)
 @pytest.mark.functions("load_mnist")
-def test_load_mnist_reads_a_local_file(student, session_files):
+def test_load_mnist_reads_a_local_file(student):
     """load_mnist(path) returns the four arrays of a Keras-format mnist.npz as stored; a
     missing file raises FileNotFoundError, a file without y_test ValueError."""
     student._require_import()  # a missing module fails before the costly data
     got = _split_parts(student.load_mnist(MNIST_FILE), "load_mnist")
-    with np.load(io.BytesIO(session_files[MNIST_FILE]), allow_pickle=False) as data:
+    with np.load(io.BytesIO(worker_files()[MNIST_FILE]), allow_pickle=False) as data:
         want = [data[key] for key in MNIST_KEYS]
     _check_arrays(f"load_mnist({MNIST_FILE!r})", got, want)
     check_raises("FileNotFoundError", student.load_mnist, "grader_data/no_such_file.npz")
