@@ -215,7 +215,7 @@ def test_the_exemptions_name_real_parameters():
         assert list(inspect.signature(getattr(solution, function)).parameters)[position] == name
 
 
-SUITES = REPO_ROOT / "autograder" / "suites"
+SUITES = REPO_ROOT / "autograder" / "course" / "suites"
 CLAIMS = ("warning", "overflow")
 
 

@@ -33,7 +33,7 @@ from autograder.course.suites.hidden import MODULE_POINTS
 # not load.
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")
 
-SUITES = REPO_ROOT / "autograder" / "suites"
+SUITES = REPO_ROOT / "autograder" / "course" / "suites"
 FORBIDDEN_IN_PUBLIC = ("solutions", "autograder.course.references", "autograder.course.mistakes",
                        "autograder.course.suites.hidden", "autograder.course.samples")
 
